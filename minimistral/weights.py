@@ -18,6 +18,7 @@ Nothing a file contains is executed: the header is JSON, the data are numbers.
 from __future__ import annotations
 
 import json
+import math
 import mmap
 import os
 from pathlib import Path
@@ -149,7 +150,7 @@ def _check_entry(where, name, info, data_size):
     if e > data_size:
         raise MinimistralError(f"{where}: tensor '{name}' ends at byte {e} of the data but the file "
                                f"holds only {data_size}; the file is truncated (re-download it).")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)                       # Python ints: no overflow on hostile shapes
     if count * DTYPES[dtype].itemsize != e - b:
         raise MinimistralError(f"{where}: tensor '{name}' of shape {shape} and dtype {dtype} needs "
                                f"{count * DTYPES[dtype].itemsize} bytes but its data_offsets span "

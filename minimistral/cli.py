@@ -44,10 +44,17 @@ COMMANDS = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line on stderr (no usage dump) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help).\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minimistral", description="Mistral 7B in pure NumPy.")
+    parser = OneLineParser(prog="minimistral", description="Mistral 7B in pure NumPy.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -62,7 +69,10 @@ ADD_OPTIONS: dict = {}   # command name -> function(parser) adding its options
 
 def main(argv=None) -> int:
     parser = build_parser()
-    opts = parser.parse_args(argv)
+    try:
+        opts = parser.parse_args(argv)
+    except SystemExit as e:       # --help, or a bad option already reported in one line
+        return e.code if isinstance(e.code, int) else 2
     if opts.command is None:
         parser.print_help()
         return 2

@@ -182,7 +182,8 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
         else:
             from .pth import read_pth
             tensors = read_pth(directory / "consolidated.00.pth")
-        weights = Weights(tensors)
+        tensors.pop("rope.freqs", None)  # a RoPE buffer some native exports keep; RoPE is computed
+        weights = Weights(tensors)       # native rows already use the interleaved RoPE pairing
     check_tensors(args, weights, directory)
     return args, weights, layout
 

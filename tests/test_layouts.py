@@ -1,0 +1,215 @@
+"""One tiny random model, every release layout: HF (fp32, bf16, sharded), native safetensors,
+native consolidated.00.pth written by torch.save. Same logits everywhere, equal to transformers.
+
+The native files come from tests/reference/native_layout.py, which un-permutes wq/wk with the
+formula of shared/reference §5 (not with minimistral's own permutation).
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import minimistral
+from conftest import requires_transformers
+from minimistral.checkpoint import detect_layout
+from minimistral.errors import MinimistralError
+from minimistral.pth import read_pth
+
+CFG = dict(hidden_size=64, intermediate_size=160, num_hidden_layers=3, num_attention_heads=8,
+           num_key_value_heads=2, sliding_window=5, vocab_size=256)
+TOKENS = np.random.default_rng(7).integers(0, 256, 17)     # longer than the window
+
+
+def rel_err(a, b):
+    return np.abs(a - b).max() / np.abs(b).max()
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory):
+    """{layout name: directory}, all holding the same random model, and transformers' logits."""
+    import torch
+    from reference import hf_models, native_layout
+
+    root = tmp_path_factory.mktemp("layouts")
+    model = hf_models.make_hf_model(CFG, seed=11)
+    dirs = {
+        "hf_fp32": hf_models.save_hf(model, root / "hf_fp32"),
+        "hf_bf16": hf_models.save_hf(model, root / "hf_bf16", "bfloat16"),
+        "hf_bf16_sharded": hf_models.save_hf(model, root / "hf_sharded", "bfloat16", max_shard_size="60KB"),
+        "native_fp32": native_layout.save_native_safetensors(model, root / "native_fp32"),
+        "native_bf16": native_layout.save_native_safetensors(model, root / "native_bf16", torch.bfloat16),
+        "pth_bf16": native_layout.save_native_pth(model, root / "pth_bf16", torch.bfloat16),
+    }
+    reference = {"fp32": hf_models.reference_logits(dirs["hf_fp32"], TOKENS),
+                 "bf16": hf_models.reference_logits(dirs["hf_bf16"], TOKENS)}
+    return dirs, reference, model
+
+
+@requires_transformers
+def test_layouts_are_detected(layouts):
+    dirs, _, _ = layouts
+    assert {name: detect_layout(d) for name, d in dirs.items()} == {
+        "hf_fp32": "hf", "hf_bf16": "hf", "hf_bf16_sharded": "hf",
+        "native_fp32": "native", "native_bf16": "native", "pth_bf16": "pth"}
+    assert len(list(dirs["hf_bf16_sharded"].glob("model-*-of-*.safetensors"))) > 1
+
+
+@requires_transformers
+@pytest.mark.parametrize("name", ["hf_fp32", "hf_bf16", "hf_bf16_sharded", "native_fp32",
+                                  "native_bf16", "pth_bf16"])
+def test_every_layout_equals_transformers(layouts, name):
+    dirs, reference, _ = layouts
+    ref = reference["fp32" if name.endswith("fp32") else "bf16"]
+    ours = minimistral.load(dirs[name]).forward(TOKENS)
+    assert rel_err(ours, ref) < 1e-5
+    assert (ours.argmax(-1) == ref.argmax(-1)).all()
+
+
+@requires_transformers
+def test_bf16_layouts_agree_with_each_other(layouts):
+    dirs, _, _ = layouts
+    logits = {n: minimistral.load(dirs[n]).forward(TOKENS)
+              for n in ("hf_bf16", "hf_bf16_sharded", "native_bf16", "pth_bf16")}
+    base = logits["hf_bf16"]
+    for n, x in logits.items():
+        assert rel_err(x, base) < 1e-6, n
+    assert np.array_equal(logits["native_bf16"], logits["pth_bf16"])   # the very same bytes
+
+
+@requires_transformers
+def test_native_weights_without_unpermuting_are_wrong(layouts, tmp_path):
+    """The RoPE pairing matters: HF rows saved as if native must NOT reproduce transformers."""
+    import json
+
+    from safetensors.torch import save_file
+    from reference import native_layout
+
+    dirs, reference, model = layouts
+    sd = native_layout.native_state_dict(model)
+    for name in list(sd):     # put the HF (permuted) rows back
+        layer = name.split(".")[1] if name.startswith("layers.") else None
+        if name.endswith(("wq.weight", "wk.weight")):
+            hf = "q_proj" if "wq" in name else "k_proj"
+            sd[name] = model.state_dict()[f"model.layers.{layer}.self_attn.{hf}.weight"].clone()
+    (tmp_path / "params.json").write_text(json.dumps(native_layout.params_json(model.config)))
+    save_file(sd, str(tmp_path / "consolidated.safetensors"))
+    assert rel_err(minimistral.load(tmp_path).forward(TOKENS), reference["fp32"]) > 1e-2
+
+
+@requires_transformers
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_read_pth_matches_torch_load(tmp_path, dtype):
+    import torch
+
+    torch.manual_seed(0)
+    sd = {"a": torch.randn(3, 5).to(getattr(torch, dtype)), "b.weight": torch.randn(7).to(getattr(torch, dtype)),
+          "scalar": torch.tensor(2.5).to(getattr(torch, dtype))}
+    torch.save(sd, tmp_path / "x.pth")
+    got = read_pth(tmp_path / "x.pth")
+    assert set(got) == set(sd)
+    for name, t in sd.items():
+        assert got[name].shape == tuple(t.shape)
+        assert np.array_equal(got[name].float32(), t.float().numpy())
+        assert not got[name].raw.flags.owndata and not got[name].raw.flags.writeable   # mapped
+    assert got["a"].dtype == {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}[dtype]
+
+
+@requires_transformers
+def test_read_pth_views_a_shared_storage_at_an_offset(tmp_path):
+    import torch
+
+    base = torch.arange(20, dtype=torch.float32)
+    torch.save({"tail": base[8:], "head": base[:8].view(2, 4)}, tmp_path / "x.pth")
+    got = read_pth(tmp_path / "x.pth")
+    assert np.array_equal(got["tail"].float32(), np.arange(8, 20, dtype=np.float32))
+    assert np.array_equal(got["head"].float32(), np.arange(8, dtype=np.float32).reshape(2, 4))
+
+
+@requires_transformers
+def test_read_pth_rejects_non_contiguous(tmp_path):
+    import torch
+
+    torch.save({"t": torch.randn(4, 6).t()}, tmp_path / "x.pth")
+    with pytest.raises(MinimistralError, match="non-contiguously"):
+        read_pth(tmp_path / "x.pth")
+
+
+@requires_transformers
+def test_read_pth_rejects_compressed_entries(tmp_path):
+    import torch
+
+    torch.save({"t": torch.randn(4, 6)}, tmp_path / "x.pth")
+    with zipfile.ZipFile(tmp_path / "x.pth") as src, \
+            zipfile.ZipFile(tmp_path / "y.pth", "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    with pytest.raises(MinimistralError, match="compressed"):
+        read_pth(tmp_path / "y.pth")
+
+
+def test_read_pth_needs_no_torch(tmp_path):
+    """Reading a .pth must work with torch unimportable (the runtime never depends on it)."""
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from minimistral.pth import read_pth\n"
+            "try:\n    read_pth(sys.argv[1])\nexcept Exception as e:\n    print(type(e).__name__)\n"
+            "print('torch' in sys.modules and sys.modules['torch'] is not None)")
+    (tmp_path / "bad.pth").write_bytes(b"not a zip")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bad.pth")], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["MinimistralError", "False"]
+
+
+class _RunsACommand:
+    """Pickles as a call to os.system: what a hostile checkpoint would contain."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def _hostile_checkpoint(directory, marker, protocol):
+    """params.json + a consolidated.00.pth whose data.pkl calls os.system('touch marker')."""
+    import json
+
+    directory.mkdir()
+    (directory / "params.json").write_text(json.dumps(
+        {"dim": 8, "n_layers": 1, "head_dim": 4, "hidden_dim": 16, "n_heads": 2, "n_kv_heads": 1,
+         "norm_eps": 1e-5, "sliding_window": 4, "vocab_size": 16}))
+    payload = pickle.dumps({"tok_embeddings.weight": _RunsACommand(f"touch {marker}")}, protocol=protocol)
+    with zipfile.ZipFile(directory / "consolidated.00.pth", "w", zipfile.ZIP_STORED) as z:
+        z.writestr("consolidated/data.pkl", payload)
+        z.writestr("consolidated/byteorder", "little")
+    return payload
+
+
+@pytest.mark.parametrize("protocol", [2, 4])   # GLOBAL and STACK_GLOBAL opcodes
+def test_hostile_pth_is_refused_and_runs_nothing(tmp_path, protocol):
+    marker = tmp_path / "pwned"
+    payload = _hostile_checkpoint(tmp_path / "ckpt", marker, protocol)
+    with pytest.raises(MinimistralError, match=r"system.*refusing"):
+        minimistral.load(tmp_path / "ckpt")
+    assert not marker.exists()
+    pickle.loads(payload)          # the payload is real: an ordinary unpickler runs the command
+    assert marker.exists()
+
+
+def test_pth_with_other_globals_is_refused(tmp_path):
+    import collections
+    payload = pickle.dumps(collections.Counter("abc"), protocol=2)
+    with zipfile.ZipFile(tmp_path / "x.pth", "w") as z:
+        z.writestr("archive/data.pkl", payload)
+    with pytest.raises(MinimistralError, match="collections.Counter"):
+        read_pth(tmp_path / "x.pth")
+
+
+def test_pth_that_is_not_a_zip_is_a_clear_error(tmp_path):
+    (tmp_path / "x.pth").write_bytes(b"\x80\x02}q\x00.")      # a legacy (pre-zip) torch pickle
+    with pytest.raises(MinimistralError, match="not a torch zip archive"):
+        read_pth(tmp_path / "x.pth")

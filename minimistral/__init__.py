@@ -3,6 +3,7 @@
 from .config import ModelArgs
 from .errors import MinimistralError
 from .model import Mistral
+from .tokenizer import GUARDRAIL_PROMPT, Tokenizer
 
 __version__ = "0.1.0"
 
@@ -21,12 +22,8 @@ def _find_tokenizer(path):
     for name in ("tokenizer.model", "tokenizer.model.v1", "tokenizer.model.v3"):
         candidate = Path(path) / name
         if candidate.exists():
-            try:
-                from .tokenizer import Tokenizer
-            except ImportError:  # tokenizer.py not there yet
-                return None
             return Tokenizer(candidate)
     return None
 
 
-__all__ = ["ModelArgs", "Mistral", "MinimistralError", "load", "__version__"]
+__all__ = ["ModelArgs", "Mistral", "MinimistralError", "Tokenizer", "GUARDRAIL_PROMPT", "load", "__version__"]

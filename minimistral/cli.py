@@ -39,8 +39,22 @@ def cmd_demo(opts) -> int:
     return 0
 
 
+def cmd_figures(opts) -> int:
+    """Redraw the paper's figures from the modules' live data into --out (PNG files)."""
+    from .figures import write_all
+
+    for path in write_all(opts.out):
+        print(path)
+    return 0
+
+
+def add_figures_options(p) -> None:
+    p.add_argument("--out", default="figures", metavar="DIR", help="directory for the PNG files (default: figures/)")
+
+
 COMMANDS = {
     "demo": (cmd_demo, "forward pass of a tiny built-in model on the paper's example sentence"),
+    "figures": (cmd_figures, "redraw the paper's figures (masks, reach, GQA, rolling buffer, chunks) as PNGs"),
 }
 
 
@@ -65,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 ADD_OPTIONS: dict = {}   # command name -> function(parser) adding its options
+ADD_OPTIONS["figures"] = add_figures_options
 
 
 def main(argv=None) -> int:

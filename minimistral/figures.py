@@ -1,0 +1,193 @@
+"""The paper's figures, redrawn from what the modules really compute (``minimistral figures``).
+
+Every function returns ``(figure, data)``: a matplotlib Figure and the matrix it draws, so the
+tests can check the drawing against the paper's grids (shared/reference §3). Nothing here
+computes a mask, a reach or a slot by itself: masks come from masks.py (the function the
+attention calls), reach from receptive_field.py, slots from a real RollingBufferCache.
+
+Figures are built with ``matplotlib.figure.Figure`` (no pyplot), so writing PNGs needs no
+display and does not touch a notebook's backend.
+
+    figure, grid = fig_masks()       grid["sliding window"] is the 5x5 0/1 matrix of Fig. 1
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from .errors import MinimistralError
+from .masks import causal_mask, sliding_window_mask
+from .receptive_field import reach_matrix, reach_per_layer, theory_reach
+
+YELLOW, ORANGE = "#FCEC7F", "#F09366"          # the paper's attended / masked cells (Fig. 1)
+MASK_COLORS = ListedColormap([ORANGE, YELLOW])  # 0 -> orange, 1 -> yellow
+FONT = 14                                       # readable on a slide
+
+FIG1_TEXT = "The cat sat on the"
+FIG3_TEXT = "The cat sat on the mat and saw the dog go to"
+
+
+def token_labels(text: str) -> list[str]:
+    """The real tokenizer's pieces for text, without <s>, '▁' shown as nothing: 'The', 'cat', ...
+
+    The paper's grids have one cell per word and no <s>; these sentences are one piece per
+    word, so the labels are the model's tokens and the grids are the paper's.
+    """
+    from .demo import TOKENIZER_PATH
+    from .tokenizer import Tokenizer
+
+    tok = Tokenizer(TOKENIZER_PATH)
+    return [tok.piece(i).replace("\u2581", "") for i in tok.encode(text, bos=False)]
+
+
+def draw_grid(ax, grid: np.ndarray, rows: list[str], cols: list[str], title: str) -> None:
+    """A 0/1 matrix as the paper draws it: yellow 1, orange 0, the digit in each cell."""
+    ax.imshow(grid.astype(np.int8), cmap=MASK_COLORS, vmin=0, vmax=1)
+    for (r, c), value in np.ndenumerate(grid.astype(np.int8)):
+        ax.text(c, r, str(value), ha="center", va="center", fontsize=FONT)
+    ax.set_xticks(range(len(cols)), cols, fontsize=FONT, rotation=90)
+    ax.set_yticks(range(len(rows)), rows, fontsize=FONT)
+    ax.set_xticks(np.arange(-0.5, len(cols)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(rows)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    ax.xaxis.tick_top()
+    ax.set_title(title, fontsize=FONT + 2, pad=12)
+
+
+# ---- Fig. 1, left and middle: vanilla vs sliding-window attention -------------------------------
+
+def fig_masks(text: str = FIG1_TEXT, window: int = 3):
+    """Fig. 1 left and middle: causal and sliding-window masks over the sentence's tokens."""
+    labels = token_labels(text)
+    pos = np.arange(len(labels))
+    grids = {"vanilla": causal_mask(len(labels)),
+             "sliding window": sliding_window_mask(pos, pos, window)}   # what the model calls
+    fig = Figure(figsize=(12, 6.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    draw_grid(axes[0], grids["vanilla"], labels, labels, "Vanilla attention")
+    draw_grid(axes[1], grids["sliding window"], labels, labels,
+              f"Sliding window attention (W = {window})")
+    for ax in axes:
+        ax.set_ylabel("query (token attending)", fontsize=FONT)
+        ax.set_xlabel("key (token attended to)", fontsize=FONT)
+    fig.suptitle("Which keys each query may attend to (1 = attended). Tokens from the real "
+                 "tokenizer, no <s>, as in the paper's Fig. 1", fontsize=FONT)
+    return fig, grids
+
+
+# ---- Fig. 1, right: the effective context length ------------------------------------------------
+
+def fig_receptive_field(n_tokens: int = 10, window: int = 3, n_layers: int = 4):
+    """Fig. 1 right: layers x tokens; the boxes the last token of the top layer depends on.
+
+    data [n_layers + 1, T] bool: row k is the residual stream after k layers (row 0 = inputs);
+    a box is True when it can influence the top layer's last token. Row k is the last row of
+    the mask composed (n_layers - k) times, so the reach grows by W - 1 per layer down.
+    """
+    t = n_tokens - 1
+    cone = np.stack([reach_matrix(n_tokens, window, n_layers - k)[t] for k in range(n_layers + 1)])
+    fig = Figure(figsize=(12, 6), layout="constrained")
+    ax = fig.subplots()
+    for (k, s), inside in np.ndenumerate(cone):
+        color = YELLOW if inside else "#EEEEEE"
+        if k == n_layers and s == t:
+            color = ORANGE
+        ax.add_patch(_box(s, k, color))
+    # Lines of reach: from each box of the frontier to the W boxes it reads in the layer below.
+    for k in range(n_layers, 0, -1):
+        lo = t - (n_layers - k) * (window - 1)
+        for s in range(max(lo - window + 1, 0), lo + 1):
+            ax.plot([lo, s], [k - 0.3, k - 0.7], color="0.35", linewidth=1.2)
+    ax.plot([t, t - n_layers * (window - 1)], [n_layers, 0], "--", color="#B03A2E", linewidth=2,
+            label=f"reach: {n_layers} layers x (W - 1) = {theory_reach(window, n_layers)} tokens back")
+    # The window bracket under the inputs: the W keys one query reads.
+    left, right = t - window + 1, t
+    ax.annotate("", xy=(left - 0.4, -0.75), xytext=(right + 0.4, -0.75),
+                arrowprops=dict(arrowstyle="|-|", color="black", linewidth=1.5))
+    ax.text((left + right) / 2, -1.15, f"window size W = {window}", ha="center", fontsize=FONT)
+    ax.set_xlim(-0.7, n_tokens - 0.3)
+    ax.set_ylim(-1.5, n_layers + 0.6)
+    ax.set_xticks(range(n_tokens), [str(i) for i in range(n_tokens)], fontsize=FONT)
+    ax.set_yticks(range(n_layers + 1), ["input"] + [f"layer {k}" for k in range(1, n_layers + 1)],
+                  fontsize=FONT)
+    ax.set_xlabel("token position", fontsize=FONT)
+    ax.legend(loc="lower left", fontsize=FONT - 1)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("Effective context length: after k layers, information moves forward by up to "
+                 "k x (W - 1) tokens", fontsize=FONT + 1)
+    return fig, cone
+
+
+def _box(x, y, color):
+    from matplotlib.patches import FancyBboxPatch
+
+    return FancyBboxPatch((x - 0.3, y - 0.3), 0.6, 0.6, boxstyle="round,pad=0.02",
+                          facecolor=color, edgecolor="0.3", linewidth=1)
+
+
+def fig_reach_vs_layer(window: int = 4096, n_layers: int = 32):
+    """How far back the last token sees after each layer of the 7B: 131,040 tokens after 32.
+
+    data int [n_layers + 1]: reach after 0..n_layers layers, by composing the model's mask.
+    """
+    reach = reach_per_layer(window, n_layers)
+    layers = np.arange(n_layers + 1)
+    fig = Figure(figsize=(11, 6), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(layers, reach, "o-", color="#B03A2E", label=f"composed masks: k x (W - 1), W = {window}")
+    ax.plot(layers, layers * window, ":", color="0.4", label="the paper's k x W (counts W + 1 keys)")
+    ax.axhline(8192, color="#2471A3", linestyle="--", label="trained context length 8192 (Table 1)")
+    ax.annotate(f"{reach[-1]:,} tokens\n(paper: \"approximately 131K\",\nk x W = {n_layers * window:,})",
+                xy=(n_layers, reach[-1]), xytext=(n_layers * 0.6, reach[-1] * 0.3), fontsize=FONT,
+                arrowprops=dict(arrowstyle="->"))
+    ax.set_xlabel("number of attention layers k", fontsize=FONT)
+    ax.set_ylabel("tokens back the last token can see", fontsize=FONT)
+    ax.tick_params(labelsize=FONT - 1)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v / 1000:.0f}K")
+    ax.legend(fontsize=FONT - 1, loc="upper left")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"Receptive field of sliding window attention, W = {window}, {n_layers} layers",
+                 fontsize=FONT + 1)
+    return fig, reach
+
+
+# ---- all of them --------------------------------------------------------------------------------
+
+def all_figures() -> dict:
+    """file stem -> function, in the order of the paper."""
+    from . import figures_memory as mem
+
+    return {
+        "fig1_masks": fig_masks,
+        "fig1_receptive_field": fig_receptive_field,
+        "reach_vs_layer": fig_reach_vs_layer,
+        "gqa_heads": mem.fig_gqa_heads,
+        "kv_cache_bytes": mem.fig_kv_cache_bytes,
+        "fig2_rolling_buffer": mem.fig_rolling_buffer,
+        "rolling_buffer_memory": mem.fig_rolling_buffer_memory,
+        "fig3_prefill_chunks": mem.fig_prefill_chunks,
+        "forward_pass": mem.fig_forward_pass,
+    }
+
+
+def write_all(out_dir="figures") -> list[Path]:
+    """Draw every figure and write it as out_dir/<name>.png; returns the paths written."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MinimistralError(f"cannot create the figures directory {out} ({e.strerror}); "
+                               f"pass another one with --out.") from None
+    written = []
+    for name, make in all_figures().items():
+        fig, _ = make()
+        path = out / f"{name}.png"
+        fig.savefig(path, dpi=100)
+        written.append(path)
+    return written

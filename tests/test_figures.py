@@ -1,0 +1,119 @@
+"""The figures draw the paper's grids: the 0/1 matrices of Fig. 1 and Fig. 3 and the slot table
+of Fig. 2 are transcribed from shared/reference/mistral-7b.md §3 as literals here."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minimistral import figures, figures_memory
+from minimistral.cli import main
+from minimistral.demo import TINY, tiny_model
+from minimistral.gqa import kv_cache_bytes
+from minimistral.receptive_field import measure_influence
+from minimistral.rolling_buffer import RollingBufferCache
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def grid(text):
+    return np.array([[c == "1" for c in row.replace(" ", "")] for row in text.strip().splitlines()])
+
+
+def test_fig1_panels_are_the_papers_grids_on_real_tokens():
+    _, grids = figures.fig_masks()
+    assert figures.token_labels("The cat sat on the") == ["The", "cat", "sat", "on", "the"]
+    assert (grids["vanilla"] == grid("""
+        10000
+        11000
+        11100
+        11110
+        11111""")).all()
+    # Reference §3: row "on" attends cat, sat, on; row "the" attends sat, on, the.
+    assert (grids["sliding window"] == grid("""
+        10000
+        11000
+        11100
+        01110
+        00111""")).all()
+
+
+def test_fig3_third_chunk_is_the_papers_matrix():
+    _, drawn = figures_memory.fig_prefill_chunks()
+    assert figures.token_labels(figures.FIG3_TEXT)[8:] == ["the", "dog", "go", "to"]
+    assert (drawn == grid("""
+        0000 0111 1000
+        0000 0011 1100
+        0000 0001 1110
+        0000 0000 1111""")).all()
+
+
+def test_fig2_slot_table_from_a_real_cache():
+    _, tables = figures_memory.fig_rolling_buffer()
+    # Reference §3, third sequence at timesteps i, i+1, i+2.
+    assert tables[2].tolist() == [["The", "cat", "sat", "on"],
+                                  ["the", "cat", "sat", "on"],
+                                  ["the", "mat", "sat", "on"]]
+    # The first sequence by the same rule, slot = position mod 4: "of" overwrites "This".
+    assert tables[0].tolist() == [["This", "is", "an", ""],
+                                  ["This", "is", "an", "example"],
+                                  ["of", "is", "an", "example"]]
+
+
+def test_fig1_right_cone_is_what_a_real_model_depends_on():
+    # Which inputs change the top layer's last output? Swap each input token of a random
+    # model with the figure's shape (W = 3, 4 layers, 10 tokens) and look.
+    _, cone = figures.fig_receptive_field(n_tokens=10, window=3, n_layers=4)
+    model = tiny_model(TINY.replace(sliding_window=3, n_layers=4), seed=1, tokenizer=False)
+    tokens = np.arange(1000, 1010)
+    measured = [measure_influence(model.hidden_states, tokens, s, 7)[-1, -1] for s in range(10)]
+    assert cone[0].tolist() == measured
+    assert cone[0].tolist() == [False] + [True] * 9            # 8 = 4 x (3 - 1) back from 9
+    assert [int(np.argmax(row)) for row in cone] == [1, 3, 5, 7, 9]
+
+
+def test_reach_of_the_7b():
+    _, reach = figures.fig_reach_vs_layer()
+    assert reach[1] == 4095 and reach[-1] == 131_040 and len(reach) == 33
+
+
+def test_gqa_heads_of_the_7b():
+    _, sharing = figures_memory.fig_gqa_heads()
+    assert sharing.shape == (32, 8) and (sharing.sum(axis=1) == 1).all()
+    assert sharing[:4, 0].all() and sharing[4:8, 1].all() and sharing[28:, 7].all()
+
+
+def test_kv_cache_chart_numbers():
+    _, gib = figures_memory.fig_kv_cache_bytes()
+    # Reference §4: 2 x 32 x 8 x 128 values per token, 128 KiB in bf16; 32K tokens -> 4 GiB.
+    assert kv_cache_bytes(32, 8, 128, 1) == 128 * 1024
+    assert gib[:, -1].tolist() == [16.0, 4.0, 0.5]
+
+
+def test_rolling_buffer_is_8x_smaller_at_32k():
+    _, gib = figures_memory.fig_rolling_buffer_memory()
+    assert gib[0, -1] / gib[1, -1] == 8.0
+    # The capped curve is what a real cache allocates: W slots however long the sequence (float32).
+    args = TINY.replace(sliding_window=4)
+    cache = RollingBufferCache(args)
+    assert cache.nbytes == kv_cache_bytes(args.n_layers, args.n_kv_heads, args.head_dim, 4, 4)
+
+
+def test_forward_pass_figure_data():
+    _, data = figures_memory.fig_forward_pass()
+    assert data["rms"].shape == (TINY.n_layers + 1, 13)
+    assert data["probs"].shape == (32000,) and abs(float(data["probs"].sum()) - 1) < 1e-5
+
+
+def test_cli_writes_every_png(tmp_path):
+    out = tmp_path / "tmp"
+    assert main(["figures", "--out", str(out)]) == 0
+    names = sorted(f"{name}.png" for name in figures.all_figures())
+    assert sorted(p.name for p in out.iterdir()) == names
+    for name in names:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", sorted(figures.all_figures()))
+def test_committed_figures_exist(name):
+    assert (REPO / "figures" / f"{name}.png").is_file(), "run `minimistral figures` and commit figures/"

@@ -8,12 +8,22 @@ from .tokenizer import GUARDRAIL_PROMPT, Tokenizer
 __version__ = "0.1.0"
 
 
-def load(path) -> Mistral:
-    """Open a checkpoint directory (HF or Mistral layout), weights memory-mapped, and build the model."""
-    from .checkpoint import open_checkpoint
+def load(path, progress=None) -> Mistral:
+    """Open a checkpoint directory (HF, native or .pth layout), weights memory-mapped, build the model.
+
+    ``progress(layer, n_layers, bytes_read, bytes_total)``, if given, is called as the weights are
+    read from disk once, layer by layer (a cold 7B load takes minutes; the CLI draws a bar).
+    """
+    from .checkpoint import open_checkpoint, page_in
 
     args, weights, _ = open_checkpoint(path)
-    return Mistral(args, weights, tokenizer=_find_tokenizer(path))
+    tokenizer = _find_tokenizer(path)
+    if tokenizer is not None and tokenizer.vocab_size > args.vocab_size:
+        raise MinimistralError(f"{tokenizer.path} has {tokenizer.vocab_size} tokens but the model only "
+                               f"{args.vocab_size}; is it the tokenizer of another model version?")
+    if progress is not None:
+        page_in(args, weights, progress)
+    return Mistral(args, weights, tokenizer=tokenizer)
 
 
 def _find_tokenizer(path):

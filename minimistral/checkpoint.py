@@ -105,8 +105,12 @@ def detect_layout(directory: Path) -> str:
     names = {p.name for p in directory.iterdir()}
     if not names:
         raise MinimistralError(f"model directory {directory} is empty; download the checkpoint into it.")
+    # The v0.3 repository ships both layouts side by side; a download may hold either or both.
+    hf_weights = any(n.endswith(".safetensors") and n != "consolidated.safetensors" for n in names)
+    if "params.json" in names and "consolidated.safetensors" in names and not hf_weights:
+        return "native"
     if "config.json" in names:
-        if any(n.endswith(".safetensors") for n in names):
+        if hf_weights:
             return "hf"
         if "pytorch_model.bin" in names or any(n.startswith("pytorch_model-") for n in names):
             raise MinimistralError(f"{directory} holds pytorch_model*.bin weights, which minimistral "

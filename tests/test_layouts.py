@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,3 +214,92 @@ def test_pth_that_is_not_a_zip_is_a_clear_error(tmp_path):
     (tmp_path / "x.pth").write_bytes(b"\x80\x02}q\x00.")      # a legacy (pre-zip) torch pickle
     with pytest.raises(MinimistralError, match="not a torch zip archive"):
         read_pth(tmp_path / "x.pth")
+
+
+# ---- the released variants: their config files, verbatim -----------------------------------------
+
+V01_PARAMS = {"dim": 4096, "n_layers": 32, "head_dim": 128, "hidden_dim": 14336, "n_heads": 32,
+              "n_kv_heads": 8, "norm_eps": 1e-05, "sliding_window": 4096, "vocab_size": 32000}  # reference §5
+V02_PARAMS = {"dim": 4096, "n_layers": 32, "head_dim": 128, "hidden_dim": 14336, "n_heads": 32,
+              "n_kv_heads": 8, "norm_eps": 1e-05, "vocab_size": 32000, "rope_theta": 1000000.0}
+V03_PARAMS = {"dim": 4096, "n_layers": 32, "head_dim": 128, "hidden_dim": 14336, "n_heads": 32,
+              "n_kv_heads": 8, "norm_eps": 1e-05, "vocab_size": 32768, "rope_theta": 1000000.0}
+_HF_COMMON = {"architectures": ["MistralForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 1,
+              "eos_token_id": 2, "hidden_act": "silu", "hidden_size": 4096, "initializer_range": 0.02,
+              "intermediate_size": 14336, "max_position_embeddings": 32768, "model_type": "mistral",
+              "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+              "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "sliding_window": None,
+              "tie_word_embeddings": False, "torch_dtype": "bfloat16"}
+V02_CONFIG = {**_HF_COMMON, "transformers_version": "4.36.0", "use_cache": True, "vocab_size": 32000}
+V03_CONFIG = {**_HF_COMMON, "transformers_version": "4.42.0.dev0", "use_cache": True, "vocab_size": 32768}
+
+
+def test_v03_files_are_the_released_bytes():
+    """The hub lists params.json at 202 bytes and config.json at 601: these dicts reproduce both."""
+    import json
+
+    assert len(json.dumps(V03_PARAMS, indent=4)) == 202
+    assert len(json.dumps(V03_CONFIG, indent=2) + "\n") == 601
+
+
+@pytest.mark.parametrize("source, cfg, window, theta, vocab, context", [
+    ("params", V01_PARAMS, 4096, 1e4, 32000, 8192),
+    ("params", V02_PARAMS, None, 1e6, 32000, 32768),
+    ("config", V02_CONFIG, None, 1e6, 32000, 32768),
+    ("params", V03_PARAMS, None, 1e6, 32768, 32768),
+    ("config", V03_CONFIG, None, 1e6, 32768, 32768),
+])
+def test_released_variants(source, cfg, window, theta, vocab, context):
+    from minimistral.config import ModelArgs
+
+    a = ModelArgs.from_params_json(cfg) if source == "params" else ModelArgs.from_hf_config(cfg)
+    assert (a.sliding_window, a.rope_theta, a.vocab_size, a.context_len) == (window, theta, vocab, context)
+    assert (a.dim, a.n_layers, a.head_dim, a.hidden_dim, a.n_heads, a.n_kv_heads) == (4096, 32, 128, 14336, 32, 8)
+    assert a.n_params() == 7_241_732_096 + (vocab - 32000) * 4096 * 2
+
+
+def _v03_like(directory, hf_too=False):
+    """A tiny model laid out like the v0.3 download: params.json, consolidated.safetensors,
+    tokenizer.model.v3 (the real v3 file from mistral-common), optionally config.json too."""
+    import json
+    import shutil
+
+    mc = pytest.importorskip("mistral_common")
+    from tiny_checkpoint import TINY_ARGS, write_tiny_native
+
+    args = TINY_ARGS.replace(vocab_size=32768, sliding_window=None, rope_theta=1e6)
+    d = write_tiny_native(directory, args)
+    (d / "tokenizer.model").unlink()
+    shutil.copy(Path(mc.__file__).parent / "data" / "mistral_instruct_tokenizer_240323.model.v3",
+                d / "tokenizer.model.v3")
+    p = json.loads((d / "params.json").read_text())
+    del p["sliding_window"]                         # v0.3's params.json has no such key
+    (d / "params.json").write_text(json.dumps(p, indent=4))
+    if hf_too:
+        (d / "config.json").write_text(json.dumps({**V03_CONFIG, "hidden_size": args.dim}))
+    return d
+
+
+@pytest.mark.parametrize("hf_too", [False, True])
+def test_v03_download_is_native_with_the_v3_tokenizer(tmp_path, hf_too):
+    d = _v03_like(tmp_path / "v03", hf_too)
+    assert detect_layout(d) == "native"
+    model = minimistral.load(d)
+    assert model.args.sliding_window is None and model.args.rope_theta == 1e6
+    assert model.tokenizer.path.name == "tokenizer.model.v3" and model.tokenizer.vocab_size == 32768
+    ids = model.tokenizer.encode_chat([{"role": "user", "content": "Hi"}])
+    assert ids[:2] == [1, 3] and ids[-1] == 4                  # <s>[INST] ... [/INST] as control tokens
+    assert model.forward(ids).shape == (len(ids), 32768)
+
+
+def test_a_tokenizer_larger_than_the_model_is_refused(tmp_path):
+    import shutil
+
+    mc = pytest.importorskip("mistral_common")
+    from tiny_checkpoint import write_tiny_native
+
+    d = write_tiny_native(tmp_path / "v01")
+    shutil.copy(Path(mc.__file__).parent / "data" / "mistral_instruct_tokenizer_240323.model.v3",
+                d / "tokenizer.model")
+    with pytest.raises(MinimistralError, match="32768 tokens but the model only 32000"):
+        minimistral.load(d)

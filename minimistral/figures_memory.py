@@ -227,9 +227,14 @@ def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
                     range(len(hidden) - 2)] + [f"after block {len(hidden) - 2}\n+ final norm"], fontsize=FONT - 2)
     left.set_title("Residual stream through the blocks", fontsize=FONT + 1)
     right.barh(range(top), probs[best][::-1], color=YELLOW, edgecolor="0.3")
-    right.set_yticks(range(top), [ascii(model.tokenizer.piece(i)) for i in best][::-1], fontsize=FONT - 2)
+    right.set_yticks(range(top), [_printable(model.tokenizer.piece(i)) for i in best][::-1], fontsize=FONT - 2)
     right.set_xlabel("probability of the next token", fontsize=FONT)
     right.set_title("Next token after \"... go to\" (random weights)", fontsize=FONT + 1)
     fig.suptitle(f"One forward pass of the tiny random Mistral ({model.args.n_layers} layers, "
                  f"D = {model.args.dim}, W = {model.args.sliding_window})", fontsize=FONT + 1)
     return fig, {"rms": rms, "probs": probs}
+
+
+def _printable(piece: str) -> str:
+    """A vocabulary piece for a plot label: '▁' as '_', characters the font lacks escaped."""
+    return "'" + piece.replace("\u2581", "_").encode("ascii", "backslashreplace").decode() + "'"

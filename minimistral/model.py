@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import ModelArgs
 from .errors import MinimistralError
+from .generation import Session, check_chunk_size
 from .gqa import grouped_attention
 from .masks import sliding_window_mask
 from .rolling_buffer import RollingBufferCache
@@ -33,6 +34,10 @@ def silu(x: np.ndarray) -> np.ndarray:
     """x * sigmoid(x), the "Swish" gate of SwiGLU."""
     with np.errstate(over="ignore"):      # exp(-x) overflows to inf for x < -88: silu -> -0
         return x / (np.float32(1.0) + np.exp(-x))
+
+
+# forward() runs longer inputs through chunked pre-fill: scores [K, G, 512, <= W + 512], not [T, T].
+FORWARD_CHUNK = 512
 
 
 class NonFiniteError(MinimistralError):
@@ -104,14 +109,21 @@ class Mistral:
         """
         ids = self._tokens(tokens)
         w = self.weights
+        if cache is not None:
+            cache.begin(positions)           # positions must continue at cache.length
         h = w.embed("tok_embeddings.weight", ids)                               # [T, D]
-        for i in range(self.args.n_layers):
-            if hidden is not None:
-                hidden.append(h)
-            h = self.block(i, h, positions, cache)
-            if not np.isfinite(h).all():
-                raise NonFiniteError(f"the forward pass produced inf or NaN in layer {i}; "
-                                     f"the weights may be corrupt.")
+        try:
+            for i in range(self.args.n_layers):
+                if hidden is not None:
+                    hidden.append(h)
+                h = self.block(i, h, positions, cache)
+                if not np.isfinite(h).all():
+                    raise NonFiniteError(f"the forward pass produced inf or NaN in layer {i}; "
+                                         f"the weights may be corrupt.")
+        except BaseException:                # an error or Ctrl-C half-way: undo the writes
+            if cache is not None:
+                cache.rollback()
+            raise
         if cache is not None:
             cache.advance(positions)
         if last_only:
@@ -122,9 +134,15 @@ class Mistral:
         return w.linear("output.weight", h)                                     # [T, V]
 
     def forward(self, tokens) -> np.ndarray:
-        """Logits float32 [T, V] for tokens at positions 0..T-1 (one pass, no cache)."""
+        """Logits float32 [T, V] for tokens at positions 0..T-1 (no cache kept).
+
+        Up to FORWARD_CHUNK tokens go through in one pass; longer inputs go through chunked
+        pre-fill, which gives the same logits without a [K, G, T, T] score tensor.
+        """
         ids = self._tokens(tokens)
-        return self.run(ids, np.arange(len(ids)))
+        if len(ids) <= FORWARD_CHUNK:
+            return self.run(ids, np.arange(len(ids)))
+        return self.prefill(ids, chunk_size=FORWARD_CHUNK, all_logits=True)
 
     def hidden_states(self, tokens) -> list[np.ndarray]:
         """Residual stream before each block, then the final normed output: n_layers + 1 arrays."""
@@ -133,5 +151,58 @@ class Mistral:
         self.run(ids, np.arange(len(ids)), hidden=hidden)
         return hidden
 
+    # ---- inference with the rolling buffer (paper section 2, Figs. 2 and 3) ---------------------
+
     def new_cache(self, capacity: int | None = None) -> RollingBufferCache:
+        """An empty rolling buffer: W slots per layer, or a growing cache when there is no window."""
         return RollingBufferCache(self.args, capacity)
+
+    def prefill(self, prompt_ids, cache: RollingBufferCache | None = None, chunk_size: int | None = None,
+                all_logits: bool = False) -> np.ndarray:
+        """Feed tokens through the cache in chunks (Fig. 3) -> logits float32 [1, V] (last) or [T, V].
+
+        The tokens continue the sequence at cache.length. Each chunk attends to the cache plus
+        itself, then is written into the buffer. chunk_size defaults to W (the paper's choice),
+        or the whole prompt without a window. Pass your own cache to keep it for decoding.
+
+            cache = model.new_cache()
+            logits = model.prefill(prompt_ids, cache)          # [1, V]
+            logits = model.decode(int(logits[-1].argmax()), cache)
+        """
+        ids = self._tokens(prompt_ids)
+        cache = self.new_cache() if cache is None else cache
+        size = check_chunk_size(chunk_size) or self.args.sliding_window or len(ids)
+        out = []
+        for start in range(0, len(ids), size):
+            chunk = ids[start:start + size]                                       # [T <= size]
+            positions = cache.length + np.arange(len(chunk))
+            is_last = start + size >= len(ids)
+            logits = self.run(chunk, positions, cache, last_only=not all_logits)
+            if all_logits or is_last:
+                out.append(logits)
+        return np.concatenate(out)                                                # [1 or T, V]
+
+    def decode(self, token: int, cache: RollingBufferCache) -> np.ndarray:
+        """One new token at position cache.length, through the cache -> logits float32 [V].
+
+        With a window the work is flat once the position passes W: W keys per layer, always.
+        """
+        return self.prefill([token], cache)[0]
+
+    def generate(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
+                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto") -> list[int]:
+        """The new tokens (not the prompt) for a prompt: greedy at temperature 0, else sampled.
+
+        Stops after max_tokens or at eos_id (included in the result); eos_id "auto" is the
+        tokenizer's </s> (2 without a tokenizer), None never stops early. See generation.py.
+        """
+        return self.session().generate(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id)
+
+    def stream(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
+               seed: int | None = None, chunk_size: int | None = None, eos_id="auto"):
+        """Like generate, but a generator: yields each new token as soon as it is chosen."""
+        return self.session().stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id)
+
+    def session(self, cache: RollingBufferCache | None = None):
+        """A Session: one rolling cache kept across calls, for chat (see generation.py)."""
+        return Session(self, cache)

@@ -11,7 +11,20 @@ Worked example, W = 4, "The cat sat on the mat" (Fig. 2, third sequence):
     after position 5:  slots [the, mat, sat, on ]    positions [4 5 2 3]
 
 ``in_time_order()`` unrolls the slots to [sat, on, the, mat] (positions 2 3 4 5).
-With sliding_window None the cache simply grows: it is an ordinary KV cache.
+With sliding_window None the cache simply grows (capacity doubles when full): it is an
+ordinary KV cache, slot = position.
+
+How a chunk of T new positions goes through one layer (Fig. 3, mistral-src's cache.py):
+
+    keys, values, key_pos = cache.view(layer, k, v, positions)   # cache + chunk: [W + T] keys
+    ... attend with sliding_window_mask(positions, key_pos, W) ...
+    cache.write(layer, k, v, positions)                            # only now overwrite slots
+
+and after the last layer ``cache.advance(positions)`` records the new positions. The chunk
+must attend *before* it is written: its first query still needs the W - 1 keys just before
+it, which the chunk's own writes would overwrite when T > 1 (shared/reference §7).
+If a pass fails half-way (an error, Ctrl-C), ``rollback()`` puts back the slots it overwrote,
+so the cache is exactly as before the call.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import ModelArgs
+from .errors import MinimistralError
 
 
 class RollingBufferCache:
@@ -28,18 +42,34 @@ class RollingBufferCache:
         self.args = args
         self.window = args.sliding_window
         # With a window the buffer never needs more than W slots; without one it grows.
-        self.capacity = self.window if self.window is not None else (capacity or 256)
+        self.capacity = self.window if self.window is not None else max(1, capacity or 256)
         shape = (args.n_layers, self.capacity, args.n_kv_heads, args.head_dim)   # [L, W, K, Hd]
         self.keys = np.zeros(shape, dtype=np.float32)
         self.values = np.zeros(shape, dtype=np.float32)
         self.positions = np.full(self.capacity, -1, dtype=np.int64)  # absolute position per slot
         self.length = 0                                               # positions seen so far
+        self._undo: list | None = None        # overwritten slots while a pass is under way
 
     def slot(self, position):
-        """Where a position is stored: position mod W (Fig. 2); without a window, the position."""
-        return np.asarray(position) % self.capacity if self.window is not None else np.asarray(position)
+        """Where a position is stored: position mod W (Fig. 2); without a window, the position.
+
+        slot([0, 1, 2, 3, 4, 5]) with W = 4  ->  [0 1 2 3 0 1]
+        """
+        position = np.asarray(position, dtype=np.int64)
+        return position % self.window if self.window is not None else position
+
+    @property
+    def held(self) -> int:
+        """How many positions the cache holds: min(length, W) with a window, else length."""
+        return int((self.positions >= 0).sum())
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes allocated for keys and values (fixed at W slots with a window)."""
+        return self.keys.nbytes + self.values.nbytes
 
     def _grow(self, needed: int) -> None:
+        """Without a window: double the capacity until `needed` slots fit (amortised O(1))."""
         if self.window is not None or needed <= self.capacity:
             return
         new = max(needed, 2 * self.capacity)
@@ -49,41 +79,65 @@ class RollingBufferCache:
         self.capacity = new
 
     def view(self, layer: int, k: np.ndarray, v: np.ndarray, positions: np.ndarray):
-        """The keys a chunk attends to: the cached ones, then the chunk's own (not yet written).
+        """The keys a chunk attends to: everything the cache holds, then the chunk's own.
 
-        k, v [T, K, Hd] for the chunk -> keys, values [S, K, Hd] and their positions [S].
-        Slots are returned as stored (not in time order): the mask works from positions, so
-        order does not matter, and the chunk must see the cache *before* overwriting it, since
-        its first query still needs up to W - 1 older keys (shared/reference §7).
+        k, v [T, K, Hd] for the chunk -> keys, values [S, K, Hd] and their positions [S],
+        S = held + T. Slots come as stored, not in time order: the mask works from positions,
+        so order does not matter. When T > W the chunk's early queries use the cached keys and
+        its later queries only the chunk's own; the mask sorts out which (Fig. 3).
         """
         held = self.positions >= 0                                        # [W] filled slots
         keys = np.concatenate([self.keys[layer][held], k])                # [S, K, Hd]
         values = np.concatenate([self.values[layer][held], v])            # [S, K, Hd]
         return keys, values, np.concatenate([self.positions[held], positions])
 
+    def _kept(self, positions: np.ndarray, *arrays):
+        """With a window only a chunk's last W positions survive (earlier ones would be overwritten)."""
+        if self.window is None:
+            return (positions, *arrays)
+        return (positions[-self.window:], *(a[-self.window:] for a in arrays))
+
     def write(self, layer: int, k: np.ndarray, v: np.ndarray, positions: np.ndarray) -> None:
-        """Store a chunk's keys and values: only its last W positions survive."""
-        if self.window is not None:
-            k, v, positions = k[-self.window:], v[-self.window:], positions[-self.window:]
+        """Store a chunk's keys and values [T, K, Hd] of one layer in slots position mod W."""
+        positions, k, v = self._kept(np.asarray(positions, dtype=np.int64), k, v)
         self._grow(int(positions[-1]) + 1)
         slots = self.slot(positions)
+        if self._undo is not None and (self.positions[slots] >= 0).any():
+            # Only a window overwrites live slots; a growing cache writes into empty ones.
+            self._undo.append((layer, slots, self.keys[layer, slots], self.values[layer, slots]))
         self.keys[layer, slots] = k
         self.values[layer, slots] = v
 
+    def begin(self, positions: np.ndarray) -> None:
+        """Start a pass over new positions: they must continue the sequence at ``length``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if positions.ndim != 1 or not np.array_equal(positions, self.length + np.arange(len(positions))):
+            raise MinimistralError(
+                f"a cache holding {self.length} positions continues at position {self.length}; "
+                f"got positions starting at {int(positions.ravel()[0]) if positions.size else 'nothing'} "
+                f"(pass the next positions in order, or start a new cache).")
+        self._undo = []
+
     def advance(self, positions: np.ndarray) -> None:
-        """Record that every layer has written these positions."""
-        if self.window is not None:
-            positions = positions[-self.window:]
+        """Record that every layer has written these positions (ends the pass)."""
+        (positions,) = self._kept(np.asarray(positions, dtype=np.int64))
         self._grow(int(positions[-1]) + 1)
         self.positions[self.slot(positions)] = positions
         self.length = int(positions[-1]) + 1
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Undo the writes of a pass that did not finish: the cache is as before ``begin``."""
+        for layer, slots, k, v in reversed(self._undo or []):
+            self.keys[layer, slots] = k
+            self.values[layer, slots] = v
+        self._undo = None
 
     def in_time_order(self, layer: int = 0):
-        """Keys, values [n, K, Hd] and positions [n] of the held slots, oldest first."""
-        order = np.argsort(np.where(self.positions >= 0, self.positions, np.iinfo(np.int64).max))
-        order = order[: int((self.positions >= 0).sum())]
-        return self.keys[layer, order], self.values[layer, order], self.positions[order]
+        """Keys, values [n, K, Hd] and positions [n] of the held slots, oldest first.
 
-    @property
-    def nbytes(self) -> int:
-        return self.keys.nbytes + self.values.nbytes
+        W = 4 after "The cat sat on the mat": positions [2 3 4 5] from slots [2 3 0 1].
+        """
+        filled = np.flatnonzero(self.positions >= 0)                      # [n] slots in use
+        order = filled[np.argsort(self.positions[filled])]                # oldest position first
+        return self.keys[layer, order], self.values[layer, order], self.positions[order]

@@ -1,0 +1,126 @@
+"""Text generation over the rolling buffer: chunked pre-fill, then one token at a time.
+
+    prompt  --prefill in chunks (Fig. 3)-->  logits of the last position
+    loop:   token = sample(logits)  ->  yield token  ->  stop at EOS or max_tokens
+            logits = decode(token)          # one position through the cache (Fig. 2)
+
+A ``Session`` owns one cache and carries it across calls, which is what a chat needs: the
+second turn attends to the first without recomputing it. The last token a call yields has not
+been through the model yet (its logits were never needed); the session keeps it as
+``pending`` and feeds it first on the next call, followed by the new prompt:
+
+    chat = model.session()
+    answer = chat.generate(tok.encode("[INST] Hi [/INST]"))                # ... ends with </s>
+    more = chat.generate(tok.encode("[INST] And? [/INST]", bos=False))     # continues the cache
+
+``model.generate`` and ``model.stream`` are one-call sessions.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import MinimistralError
+from .sampling import sample_token
+
+DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (shared/reference §6)
+
+
+def check_chunk_size(chunk_size) -> int | None:
+    """chunk_size: None (the default) or an integer >= 1."""
+    if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
+        raise MinimistralError(f"chunk_size must be a whole number of tokens >= 1 (or None), got {chunk_size!r}.")
+    return None if chunk_size is None else int(chunk_size)
+
+
+def check_options(max_tokens, temperature, top_p, seed, chunk_size) -> None:
+    """Raise MinimistralError for a generation option out of range (one sentence, the fix)."""
+    if not _is_int(max_tokens) or max_tokens < 0:
+        raise MinimistralError(f"max_tokens must be a whole number >= 0, got {max_tokens!r}.")
+    if not _is_number(temperature) or not temperature >= 0 or not np.isfinite(temperature):
+        raise MinimistralError(f"temperature must be a number >= 0 (0 = greedy), got {temperature!r}.")
+    if not _is_number(top_p) or not 0 < top_p <= 1:
+        raise MinimistralError(f"top_p must be a number in (0, 1] (1 = no nucleus cut), got {top_p!r}.")
+    if seed is not None and not _is_int(seed):
+        raise MinimistralError(f"seed must be a whole number (or None for a random seed), got {seed!r}.")
+    check_chunk_size(chunk_size)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+class Session:
+    """One sequence being generated: the rolling cache plus the tokens not yet fed to the model.
+
+    position = cache.length + len(pending) tokens so far. Use one Session per conversation.
+    """
+
+    def __init__(self, model, cache=None):
+        self.model = model
+        self.cache = model.new_cache() if cache is None else cache
+        self.pending: list[int] = []     # chosen (prompt or sampled) but not yet through the model
+
+    @property
+    def position(self) -> int:
+        """Tokens in the sequence so far, fed or pending: where the next token will go."""
+        return self.cache.length + len(self.pending)
+
+    def eos(self, eos_id) -> int | None:
+        """"auto" -> the tokenizer's </s> (2 without one); None -> never stop early; else the id."""
+        if eos_id == "auto":
+            tokenizer = getattr(self.model, "tokenizer", None)
+            return int(getattr(tokenizer, "eos_id", DEFAULT_EOS)) if tokenizer is not None else DEFAULT_EOS
+        if eos_id is not None and not _is_int(eos_id):
+            raise MinimistralError(f"eos_id must be a token id, None or 'auto', got {eos_id!r}.")
+        return eos_id
+
+    def stream(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
+               seed: int | None = None, chunk_size: int | None = None, eos_id="auto"):
+        """Append prompt_ids to the sequence and yield up to max_tokens new tokens, one at a time.
+
+        Options are checked now, not at the first next(): a bad one raises MinimistralError here.
+        prompt_ids may be empty if the session already holds tokens (continue generating).
+        """
+        check_options(max_tokens, temperature, top_p, seed, chunk_size)
+        eos = self.eos(eos_id)
+        prompt = [] if len(prompt_ids) == 0 else [int(t) for t in self.model._tokens(prompt_ids)]
+        self.pending += prompt
+        if not self.pending:
+            raise MinimistralError("the prompt is empty and nothing is pending: give at least one token "
+                                   "id (e.g. <s> = 1).")
+        rng = np.random.default_rng(seed)
+        return self._tokens(max_tokens, temperature, top_p, rng, chunk_size, eos)
+
+    def generate(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
+                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto") -> list[int]:
+        """The list of new tokens: ``list(self.stream(...))``."""
+        return list(self.stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id))
+
+    def _tokens(self, max_tokens, temperature, top_p, rng, chunk_size, eos):
+        for n in range(max_tokens):
+            logits = self._feed(chunk_size)                                # [V]
+            token = sample_token(logits, temperature, top_p, rng)
+            self.pending.append(token)        # part of the sequence; fed on the next step
+            yield token
+            if token == eos:
+                return
+
+    def _feed(self, chunk_size) -> np.ndarray:
+        """Run the pending tokens through the cache in chunks -> logits float32 [V] of the last.
+
+        A chunk leaves ``pending`` only once it is in the cache, so an interrupted call (the
+        cache rolls back) leaves the session consistent.
+        """
+        size = chunk_size or self.model.args.sliding_window or len(self.pending)
+        while self.pending:
+            chunk = self.pending[:size]
+            logits = self.model.prefill(chunk, self.cache, chunk_size=len(chunk))   # [1, V]
+            del self.pending[:len(chunk)]
+        return logits[-1]

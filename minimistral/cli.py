@@ -133,11 +133,29 @@ def add_info_options(p) -> None:
     p.add_argument("--model", required=True, metavar="DIR", help="checkpoint directory")
 
 
-def _need_tokenizer(model, directory):
-    if model.tokenizer is None:
-        raise MinimistralError(f"{directory} has no tokenizer.model; copy it next to the weights "
+def load_for_text(opts):
+    """Check the options and the tokenizer first (seconds), then load the weights (minutes cold)."""
+    from pathlib import Path
+
+    from . import _find_tokenizer
+    from .checkpoint import detect_layout
+    from .generation import check_options
+
+    check_options(opts.max_tokens, opts.temperature, opts.top_p, opts.seed, opts.chunk_size)
+    detect_layout(Path(opts.model))
+    if _find_tokenizer(opts.model) is None:
+        raise MinimistralError(f"{opts.model} has no tokenizer.model; copy it next to the weights "
                                f"(it is in the same download).")
-    return model.tokenizer
+    model = load_with_progress(opts.model)
+    return model, model.tokenizer
+
+
+def warn_past_context(model, n_tokens: int) -> None:
+    """Without a window, positions past the trained context are extrapolation: warn on stderr."""
+    a = model.args
+    if a.sliding_window is None and n_tokens > a.context_len:
+        print(f"minimistral: warning: {n_tokens} tokens exceed the {a.context_len} positions this model "
+              f"was trained on (no sliding window); expect the text to degrade.", file=sys.stderr)
 
 
 def stream_text(session, tokenizer, prompt_ids, opts, out=None):
@@ -169,11 +187,20 @@ def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:.2f} tok/s" if seconds > 0 and n else "-"
 
 
+def warn_if_past_context(model, n_tokens: int) -> None:
+    """Without a sliding window, positions past the trained context are untrained: say so."""
+    a = model.args
+    if a.sliding_window is None and n_tokens > a.context_len:
+        print(f"minimistral: warning: {n_tokens} tokens exceed the model's trained context of "
+              f"{a.context_len} and it has no sliding window; expect degraded output.", file=sys.stderr)
+
+
 def cmd_generate(opts) -> int:
     """Continue a prompt, streaming the text, then one summary line on stderr."""
-    model = load_with_progress(opts.model)
-    tok = _need_tokenizer(model, opts.model)
+    model, tok = load_for_text(opts)
     prompt_ids = tok.encode(opts.prompt)
+    warn_past_context(model, len(prompt_ids) + opts.max_tokens)
+    warn_if_past_context(model, len(prompt_ids) + max(opts.max_tokens, 0))
     ids, prefill_s, decode_s = stream_text(model.session(), tok, prompt_ids, opts)
     print()
     print(f"prompt {len(prompt_ids)} tokens, pre-fill {rate(len(prompt_ids), prefill_s)}; "
@@ -186,8 +213,7 @@ def cmd_chat(opts) -> int:
     """Multi-turn chat on stdin: the rolling cache is kept, each turn feeds only its new tokens."""
     from .tokenizer import GUARDRAIL_PROMPT
 
-    model = load_with_progress(opts.model)
-    tok = _need_tokenizer(model, opts.model)
+    model, tok = load_for_text(opts)
     system = GUARDRAIL_PROMPT if opts.guardrail else opts.system
     session = model.session()
     interactive = sys.stdin.isatty()
@@ -208,6 +234,8 @@ def cmd_chat(opts) -> int:
             closed = session.pending[-1:] == [tok.eos_id]
             new = ([] if closed else [tok.eos_id]) + tok.encode_user_turn(user)
         prefilled, cached = len(session.pending) + len(new), session.cache.length
+        warn_past_context(model, session.position + len(new) + opts.max_tokens)
+        warn_if_past_context(model, session.position + len(new) + max(opts.max_tokens, 0))
         ids, prefill_s, decode_s = stream_text(session, tok, new, opts)
         print(flush=True)
         print(f"[turn: {prefilled} new tokens pre-filled ({rate(prefilled, prefill_s)}) after "

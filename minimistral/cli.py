@@ -187,20 +187,11 @@ def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:.2f} tok/s" if seconds > 0 and n else "-"
 
 
-def warn_if_past_context(model, n_tokens: int) -> None:
-    """Without a sliding window, positions past the trained context are untrained: say so."""
-    a = model.args
-    if a.sliding_window is None and n_tokens > a.context_len:
-        print(f"minimistral: warning: {n_tokens} tokens exceed the model's trained context of "
-              f"{a.context_len} and it has no sliding window; expect degraded output.", file=sys.stderr)
-
-
 def cmd_generate(opts) -> int:
     """Continue a prompt, streaming the text, then one summary line on stderr."""
     model, tok = load_for_text(opts)
     prompt_ids = tok.encode(opts.prompt)
     warn_past_context(model, len(prompt_ids) + opts.max_tokens)
-    warn_if_past_context(model, len(prompt_ids) + max(opts.max_tokens, 0))
     ids, prefill_s, decode_s = stream_text(model.session(), tok, prompt_ids, opts)
     print()
     print(f"prompt {len(prompt_ids)} tokens, pre-fill {rate(len(prompt_ids), prefill_s)}; "
@@ -235,7 +226,6 @@ def cmd_chat(opts) -> int:
             new = ([] if closed else [tok.eos_id]) + tok.encode_user_turn(user)
         prefilled, cached = len(session.pending) + len(new), session.cache.length
         warn_past_context(model, session.position + len(new) + opts.max_tokens)
-        warn_if_past_context(model, session.position + len(new) + max(opts.max_tokens, 0))
         ids, prefill_s, decode_s = stream_text(session, tok, new, opts)
         print(flush=True)
         print(f"[turn: {prefilled} new tokens pre-filled ({rate(prefilled, prefill_s)}) after "

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MinimistralError
+from .fastpath import bf16_matmul_transposed
 
 # safetensors dtype -> (storage dtype of the raw view, bytes per element)
 DTYPES = {
@@ -228,17 +229,24 @@ class Weights:
         return sum(t.nbytes for t in self.tensors.values())
 
 
-# ---- the fast path: x @ W.T with W in bf16, widened a block of rows at a time ------------------
+# ---- the fast path: x @ W.T with W in bf16 (the tricks live in fastpath.py) -------------------
 
-BLOCK_ROWS = 512   # rows of W widened at once: 512 x 4096 x 4 B = 8 MiB of float32 scratch
+BLOCK_ROWS = 512   # other dtypes: rows of W widened at once, 512 x 4096 x 4 B = 8 MiB of scratch
 
 
 def matmul_transposed(x: np.ndarray, w: np.ndarray, dtype: str) -> np.ndarray:
-    """y = x @ w.T in float32, for w [out, in] stored as F32, F16 or raw BF16 bits."""
+    """y = x @ w.T in float32, for w [out, in] stored as F32, F16 or raw BF16 bits.
+
+    bf16 matrices with an even number of columns (every Mistral matrix) go through
+    fastpath.bf16_matmul_transposed: widened in pairs, cache-sized chunks, all cores.
+    """
     x = np.ascontiguousarray(x, dtype=np.float32)
     if dtype == "F32":
         return x @ w.T
     out_features, in_features = w.shape
+    if dtype == "BF16" and in_features % 2 == 0 and w.strides == (2 * in_features, 2) and x.size:
+        y = bf16_matmul_transposed(x.reshape(-1, in_features), w)          # [T, in] -> [T, out]
+        return y.reshape(x.shape[:-1] + (out_features,))
     y = np.empty(x.shape[:-1] + (out_features,), dtype=np.float32)
     scratch = np.empty((min(BLOCK_ROWS, out_features), in_features), dtype=np.float32)
     for r in range(0, out_features, BLOCK_ROWS):

@@ -1,0 +1,105 @@
+"""The bf16 fast path (fastpath.py) against an independent float64 reference.
+
+Weights are built as small integers times powers of two, so each is exactly a bf16 number; its
+bits come from struct (IEEE float32, top 16 bits), and the reference product is float64 NumPy.
+"""
+
+import struct
+
+import numpy as np
+import pytest
+
+from minimistral import fastpath
+from minimistral.weights import matmul_transposed
+
+
+def exact_bf16(rng, shape):
+    """(raw uint16 bits, float64 values) of random numbers that bf16 holds exactly."""
+    values = rng.integers(-127, 128, size=shape) * 2.0 ** rng.integers(-12, 4, size=shape)
+    bits = [struct.unpack("<I", struct.pack("<f", v))[0] >> 16 for v in values.ravel()]
+    return np.array(bits, dtype=np.uint16).reshape(shape), values
+
+
+def reference(x, values):
+    return x.astype(np.float64) @ values.T
+
+
+def check(y, x, values):
+    # float32 accumulation: error bounded by ~n * eps * sum |x_i w_i|
+    bound = (np.abs(x.astype(np.float64)) @ np.abs(values).T) * x.shape[-1] * 2.0 ** -23
+    assert y.dtype == np.float32 and y.shape == x.shape[:-1] + (values.shape[0],)
+    assert (np.abs(y - reference(x, values)) <= bound + 1e-30).all()
+
+
+def test_widen_pairs_worked_example():
+    pairs = np.array([[0x3F804000, 0xC0490000]], dtype=np.uint32)   # bf16 pairs (2.0, 1.0), (0, -3.140625)
+    out = fastpath.widen_pairs(pairs, np.empty((1, 4), np.uint32))
+    assert out.dtype == np.float32 and out.tolist() == [[2.0, 0.0, 1.0, -3.140625]]
+    assert fastpath.split_pairs(np.arange(6)).tolist() == [0, 2, 4, 1, 3, 5]
+
+
+def test_widen_pairs_is_exact_for_every_bit_pattern():
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 2**16, size=(5, 2 * 999), dtype=np.uint16)   # incl. inf, NaN, subnormals
+    expected = [[struct.unpack("<I", struct.pack("<I", int(b) << 16))[0] for b in row] for row in raw]
+    expected = np.array(expected, dtype=np.uint32)                       # float32 bits, natural order
+    got = fastpath.widen_pairs(raw.view(np.uint32), np.empty(raw.shape, np.float32)).view(np.uint32)
+    assert (got == fastpath.split_pairs(expected)).all()
+
+
+@pytest.mark.parametrize("out_f, in_f", [(1, 2), (7, 6), (33, 130), (130, 64), (5, 1026)])
+@pytest.mark.parametrize("rows", [1, 2, 3, 17])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_bf16_product_matches_float64(monkeypatch, out_f, in_f, rows, threads):
+    # Tiny chunks and blocks, so every shape splits into several, with a remainder.
+    monkeypatch.setattr(fastpath, "CHUNK_FLOATS", 3 * in_f)
+    monkeypatch.setattr(fastpath, "BLOCK_FLOATS", 5 * in_f)
+    rng = np.random.default_rng(out_f * 1000 + in_f + rows)
+    raw, values = exact_bf16(rng, (out_f, in_f))
+    x = rng.standard_normal((rows, in_f)).astype(np.float32)
+    check(fastpath.bf16_matmul_transposed(x, raw, threads=threads), x, values)
+
+
+@pytest.mark.parametrize("dot", ["_dot_vecdot", "_dot_matmul"])
+def test_both_dot_products(monkeypatch, dot):
+    if dot == "_dot_vecdot" and not hasattr(np, "vecdot"):
+        pytest.skip("NumPy < 2.0 has no vecdot")
+    monkeypatch.setattr(fastpath, "dot", getattr(fastpath, dot))
+    rng = np.random.default_rng(5)
+    raw, values = exact_bf16(rng, (300, 96))
+    for rows in (1, 2):
+        x = rng.standard_normal((rows, 96)).astype(np.float32)
+        check(fastpath.bf16_matmul_transposed(x, raw, threads=2), x, values)
+
+
+@pytest.mark.parametrize("in_f", [5, 8])
+def test_matmul_transposed_any_layout(in_f):
+    """Odd widths, misaligned and strided views, 1-D and 3-D x all give the same product."""
+    rng = np.random.default_rng(in_f)
+    raw, values = exact_bf16(rng, (9, in_f))
+    shifted = np.frombuffer(b"\0\0" + raw.tobytes(), dtype=np.uint16, offset=2).reshape(9, in_f)
+    assert shifted.ctypes.data % 4 == 2                                    # not 4-byte aligned
+    strided = np.repeat(raw, 2, axis=1)[:, ::2]                            # columns 4 bytes apart
+    for w in (raw, shifted, strided):
+        for x in (rng.standard_normal(in_f), rng.standard_normal((2, 3, in_f))):
+            x = x.astype(np.float32)
+            check(matmul_transposed(x, w, "BF16"), x, values)
+
+
+def test_no_rows():
+    raw, values = exact_bf16(np.random.default_rng(0), (4, 6))
+    assert matmul_transposed(np.zeros((0, 6), np.float32), raw, "BF16").shape == (0, 4)
+
+
+def test_threads_share_no_scratch():
+    """Two callers at once (e.g. two models in two threads) still get their own results."""
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(7)
+    cases = [exact_bf16(rng, (257, 64)) for _ in range(2)]
+    xs = [rng.standard_normal((1, 64)).astype(np.float32) for _ in range(2)]
+    with ThreadPoolExecutor(2) as ex:
+        futures = [[ex.submit(fastpath.bf16_matmul_transposed, x, raw) for _ in range(20)]
+                   for x, (raw, _) in zip(xs, cases)]
+    for x, (_, values), fs in zip(xs, cases, futures):
+        for f in fs:
+            check(f.result(), x, values)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minimistral
+import minimistral.demo
 from minimistral.cli import main
 from minimistral.tokenizer import GUARDRAIL_PROMPT
 from tiny_checkpoint import TINY_ARGS, write_tiny_hf, write_tiny_native
@@ -206,6 +207,7 @@ def test_hostile_pth_is_refused_by_the_cli(tmp_path, capsys):
                                                "n_kv_heads": 1, "vocab_size": 16}))
     with zipfile.ZipFile(d / "consolidated.00.pth", "w") as z:
         z.writestr("consolidated/data.pkl", pickle.dumps({"w": RunsACommand()}, protocol=2))
+    shutil.copy(minimistral.demo.TOKENIZER_PATH, d / "tokenizer.model")      # a complete download
     for command in (["info", "--model", str(d)], ["generate", "--model", str(d), "--prompt", "x"]):
         assert main(command) == 2
         err = capsys.readouterr().err
@@ -219,3 +221,19 @@ def test_page_in_reports_every_layer(tiny):
     assert [s[0] for s in seen] == [0, 1, 2, 2]
     assert seen[-1][2] == seen[-1][3] == minimistral.load(tiny).weights.nbytes()
     assert all(np.diff([s[2] for s in seen]) > 0)
+
+
+def test_generate_warns_past_the_trained_context_without_a_window(tmp_path, capsys):
+    d = write_tiny_hf(tmp_path / "short", TINY_ARGS.replace(sliding_window=None, context_len=16))
+    assert main(["generate", "--model", str(d), "--prompt", "Hello", "--max-tokens", "20", *GREEDY]) == 0
+    assert "exceed the 16 positions this model was trained on" in capsys.readouterr().err
+    assert main(["generate", "--model", str(d), "--prompt", "Hello", "--max-tokens", "5", *GREEDY]) == 0
+    assert "exceed" not in capsys.readouterr().err
+
+
+def test_bad_options_are_reported_before_loading(tiny, capsys, monkeypatch):
+    import minimistral.checkpoint as checkpoint
+
+    monkeypatch.setattr(checkpoint, "page_in", lambda *a: pytest.fail("loaded before checking options"))
+    assert main(["generate", "--model", str(tiny), "--prompt", "x", "--top-p", "1.5"]) == 2
+    assert "top_p" in capsys.readouterr().err

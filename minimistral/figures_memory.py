@@ -11,6 +11,7 @@ from .config import ModelArgs
 from .figures import FIG3_TEXT, FONT, ORANGE, YELLOW, draw_grid, token_labels
 from .gqa import kv_cache_bytes, kv_head_of
 from .masks import chunk_mask
+from .sampling import softmax_with_temperature
 
 SEVEN_B = ModelArgs()                     # Table 1
 GIB = 2 ** 30
@@ -214,8 +215,7 @@ def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
     hidden: list = []
     logits = model.run(ids, np.arange(len(ids)), hidden=hidden)         # [T, V]
     rms = np.stack([np.sqrt(np.mean(np.square(h), axis=-1, dtype=np.float32)) for h in hidden])
-    z = logits[-1] - logits[-1].max()
-    probs = np.exp(z) / np.exp(z).sum()                                 # [V]
+    probs = softmax_with_temperature(logits[-1], 1.0)                   # [V] float64
     best = np.argsort(probs)[::-1][:top]
     fig = Figure(figsize=(15, 6), layout="constrained")
     left, right = fig.subplots(1, 2)

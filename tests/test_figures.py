@@ -48,6 +48,52 @@ def test_fig3_third_chunk_is_the_papers_matrix():
         0000 0000 1111""")).all()
 
 
+def spy_on_attention_masks(monkeypatch):
+    """Record every mask the model's attention applies, as (query positions, key positions, mask)."""
+    import minimistral.model as model_module
+
+    seen = []
+    real = model_module.sliding_window_mask
+
+    def recording(q_pos, k_pos, window):
+        allowed = real(q_pos, k_pos, window)
+        seen.append((np.asarray(q_pos), np.asarray(k_pos), allowed))
+        return allowed
+
+    monkeypatch.setattr(model_module, "sliding_window_mask", recording)
+    return seen
+
+
+def as_grid(q_pos, k_pos, allowed, n_keys):
+    """The recorded mask laid out by absolute key position (the cache holds keys in slot order)."""
+    out = np.zeros((len(q_pos), n_keys), dtype=bool)
+    out[:, k_pos] = allowed
+    return out
+
+
+def test_fig1_grid_is_the_mask_the_model_applies(monkeypatch):
+    seen = spy_on_attention_masks(monkeypatch)
+    model = tiny_model(TINY.replace(sliding_window=3, n_layers=1))
+    model.forward(np.array(model.tokenizer.encode("The cat sat on the", bos=False)))
+    _, grids = figures.fig_masks(window=3)
+    (q_pos, k_pos, allowed), = seen
+    assert (as_grid(q_pos, k_pos, allowed, 5) == grids["sliding window"]).all()
+
+
+def test_fig3_grid_is_the_mask_the_model_applies_to_the_third_chunk(monkeypatch):
+    model = tiny_model(TINY.replace(sliding_window=4, n_layers=1))
+    ids = np.array(model.tokenizer.encode(figures.FIG3_TEXT, bos=False))
+    cache = model.new_cache()
+    model.run(ids[:4], np.arange(0, 4), cache)
+    model.run(ids[4:8], np.arange(4, 8), cache)
+    seen = spy_on_attention_masks(monkeypatch)
+    model.run(ids[8:], np.arange(8, 12), cache)           # the chunk "the dog go to"
+    (q_pos, k_pos, allowed), = seen
+    assert sorted(k_pos.tolist()) == list(range(4, 12))   # Past (0-3) is not even in memory
+    _, drawn = figures_memory.fig_prefill_chunks()
+    assert (as_grid(q_pos, k_pos, allowed, 12) == drawn).all()
+
+
 def test_fig2_slot_table_from_a_real_cache():
     _, tables = figures_memory.fig_rolling_buffer()
     # Reference §3, third sequence at timesteps i, i+1, i+2.

@@ -6,6 +6,10 @@
         h = h + feed_forward(rms_norm(h))               # SwiGLU
     logits = output(rms_norm(h))                        # [T, D] -> [T, V]
 
+With a RollingBufferCache (rolling_buffer.py) the same blocks do inference as in the paper's
+section 2: ``prefill`` feeds a prompt in chunks (Fig. 3), ``decode`` one token (Fig. 2), and
+``generate`` / ``stream`` / ``session`` sample new tokens (generation.py, sampling.py).
+
 Parameters are reached only through ``Weights`` (linear / embed / vector by native tensor name),
 so how they are stored (bf16, memory-mapped, HF or native layout) never shows up here.
 """
@@ -103,7 +107,9 @@ class Mistral:
             last_only: bool = False, hidden: list | None = None) -> np.ndarray:
         """Tokens at the given positions through all blocks -> logits float32 [T, V] (or [1, V]).
 
-        With a cache, the tokens attend to what it holds and are then written into it.
+        With a cache, the positions must continue at cache.length; the tokens attend to what it
+        holds and are then written into it. If the pass fails (an error, Ctrl-C) the cache is
+        rolled back to how it was.
         ``hidden``, if a list, receives the residual stream before each block and the final
         normed output (the same points as transformers' output_hidden_states).
         """
@@ -185,7 +191,8 @@ class Mistral:
     def decode(self, token: int, cache: RollingBufferCache) -> np.ndarray:
         """One new token at position cache.length, through the cache -> logits float32 [V].
 
-        With a window the work is flat once the position passes W: W keys per layer, always.
+        With a window the work is flat once the position passes W: the query scores the W
+        cached keys plus its own, and the oldest of those (position - W) is masked out.
         """
         return self.prefill([token], cache)[0]
 

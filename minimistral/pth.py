@@ -69,8 +69,13 @@ def _rebuild_parameter(data, requires_grad=False, backward_hooks=None):
     return data  # an nn.Parameter is its tensor plus a flag we do not need
 
 
+class _StateDict(dict):
+    """A plain dict that, like OrderedDict, can carry attributes: torch pickles a module's
+    state_dict() with a ``_metadata`` attribute (per-module versions), set by a BUILD opcode."""
+
+
 def _ordered_dict(*args):
-    return dict(*args)
+    return _StateDict(*args)
 
 
 ALLOWED = {

@@ -121,6 +121,21 @@ def test_read_pth_matches_torch_load(tmp_path, dtype):
 
 
 @requires_transformers
+def test_read_pth_of_a_module_state_dict_and_parameters(tmp_path):
+    """model.state_dict() pickles with a _metadata attribute; nn.Parameter via _rebuild_parameter."""
+    import torch
+
+    torch.manual_seed(0)
+    module = torch.nn.Linear(4, 3).to(torch.bfloat16)
+    torch.save(module.state_dict(), tmp_path / "sd.pth")
+    got = read_pth(tmp_path / "sd.pth")
+    assert set(got) == {"weight", "bias"}
+    assert np.array_equal(got["weight"].float32(), module.weight.detach().float().numpy())
+    torch.save({"p": torch.nn.Parameter(torch.randn(2, 3))}, tmp_path / "p.pth")
+    assert read_pth(tmp_path / "p.pth")["p"].shape == (2, 3)
+
+
+@requires_transformers
 def test_read_pth_views_a_shared_storage_at_an_offset(tmp_path):
     import torch
 

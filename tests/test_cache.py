@@ -7,6 +7,8 @@ from a real cache and the masks the attention really computed, with the real tok
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minimistral
 import minimistral.model as model_module
@@ -304,3 +306,27 @@ def test_failed_pass_leaves_the_cache_as_it_was(monkeypatch):
 def test_bad_chunk_size(bad):
     with pytest.raises(MinimistralError, match="chunk_size"):
         tiny_model(tokenizer=False).prefill([1, 2, 3], chunk_size=bad)
+
+
+# ---- any chunk schedule gives the one-pass logits (property test) -----------------------------------
+
+
+SMALL_VOCAB = TINY.replace(vocab_size=64, n_layers=2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(window=st.one_of(st.none(), st.integers(1, 6)), n=st.integers(1, 24),
+       chunks=st.lists(st.integers(1, 9), min_size=1, max_size=24), seed=st.integers(0, 3))
+def test_any_chunk_schedule_equals_one_pass(window, n, chunks, seed):
+    """Pre-fill in chunks of any sizes (mixed, longer or shorter than W) = one full pass."""
+    model = minimistral.Mistral(SMALL_VOCAB.replace(sliding_window=window),
+                                tiny_model(SMALL_VOCAB, seed=seed, tokenizer=False).weights)
+    ids = np.random.default_rng(seed).integers(0, 64, n)
+    cache, parts, start, i = model.new_cache(capacity=1), [], 0, 0
+    while start < n:
+        size = chunks[i % len(chunks)]
+        parts.append(model.prefill(ids[start:start + size], cache, chunk_size=size, all_logits=True))
+        start, i = start + size, i + 1
+    one_pass = model.run(ids, np.arange(n))
+    assert np.abs(np.concatenate(parts) - one_pass).max() <= 1e-5 * np.abs(one_pass).max()
+    assert cache.length == n and cache.held == (n if window is None else min(n, window))

@@ -9,6 +9,8 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import requires_transformers
 from minimistral.demo import TINY, random_weights, tiny_model
@@ -182,3 +184,16 @@ def test_distribution_equals_transformers_warpers(temperature, top_p):
         ours = top_p_filter(softmax_with_temperature(row, temperature), top_p)
         assert np.array_equal(ours > 0, expected > 0)                          # the same nucleus
         assert np.allclose(ours, expected, atol=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(weights=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30).filter(lambda w: sum(w) > 0),
+       top_p=st.floats(1e-6, 1.0))
+def test_nucleus_is_the_smallest_top_set_reaching_p(weights, top_p):
+    probs = np.array(weights) / np.sum(weights)
+    kept = top_p_filter(probs, top_p) > 0
+    mass = probs[kept].sum()
+    assert mass >= top_p - 1e-9 or kept.all()                          # reaches p
+    assert mass - probs[kept].min() < top_p + 1e-9                     # drop one and it would not
+    if not kept.all():
+        assert probs[kept].min() >= probs[~kept].max()                 # the most likely ones

@@ -80,6 +80,18 @@ class MinimistralSide:
         logits = self.model.run(np.asarray(ids), np.arange(len(ids)), cache, last_only=True)
         return [cache, len(ids), int(logits[-1].argmax())]
 
+    def full_window(self):
+        """A cache already holding W positions (random keys and values), as after a long prompt."""
+        import numpy as np
+        a, rng = self.model.args, np.random.default_rng(0)
+        cache, positions = self.model.new_cache(), np.arange(a.sliding_window)
+        cache.begin(positions)
+        for layer in range(a.n_layers):
+            k = rng.standard_normal((len(positions), a.n_kv_heads, a.head_dim), dtype=np.float32)
+            cache.write(layer, k, k, positions)
+        cache.advance(positions)
+        return [cache, a.sliding_window, 1]
+
     def decode(self, state):
         import numpy as np
         cache, pos, tok = state
@@ -114,7 +126,8 @@ class TorchSide:
 SIDES = {"minimistral": MinimistralSide, "torch": TorchSide}
 
 
-def worker(side_name: str, model_dir: str, prompts: list[int], decode_tokens: int, repeats: int) -> dict:
+def worker(side_name: str, model_dir: str, prompts: list[int], decode_tokens: int, repeats: int,
+           window: bool = False) -> dict:
     """Run one side in this process and return its numbers."""
     anon = AnonPeak()
     side = SIDES[side_name]()
@@ -139,6 +152,14 @@ def worker(side_name: str, model_dir: str, prompts: list[int], decode_tokens: in
         steps.append(time.perf_counter() - t)
     result["decode_s"] = sorted(steps)[len(steps) // 2]
     result["decode_steps_s"] = steps
+    if window and hasattr(side, "full_window"):
+        state = side.full_window()
+        steps = []
+        for _ in range(decode_tokens):
+            t = time.perf_counter()
+            side.decode(state)
+            steps.append(time.perf_counter() - t)
+        result["decode_at_window_s"] = sorted(steps)[len(steps) // 2]
     result["peak_rss_gb"] = status_kb("VmHWM") / 1e6 * 1.024
     result["peak_anon_gb"] = anon.stop() / 1e6 * 1.024
     return result
@@ -156,7 +177,7 @@ def machine() -> str:
 
 def run_side(side: str, a) -> dict:
     cmd = [sys.executable, __file__, "--worker", side, "--model", str(a.model), "--decode", str(a.decode),
-           "--repeats", str(a.repeats), "--prompts", *map(str, a.prompts)]
+           "--repeats", str(a.repeats), "--prompts", *map(str, a.prompts)] + (["--window"] if a.window else [])
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
@@ -208,12 +229,14 @@ def main(argv=None):
     ap.add_argument("--prompts", nargs="+", type=int, default=[128, 512], help="pre-fill prompt lengths")
     ap.add_argument("--decode", type=int, default=16, help="decode steps (median reported)")
     ap.add_argument("--repeats", type=int, default=3, help="pre-fill runs per prompt length (median)")
+    ap.add_argument("--window", action="store_true",
+                    help="minimistral only: also decode with a cache holding a full window W (memory, speed)")
     ap.add_argument("--plot", type=Path, default=None, help="write a bar chart (PNG) here")
     ap.add_argument("--json", type=Path, default=None, help="append the raw numbers to this file")
     ap.add_argument("--worker", choices=list(SIDES), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
-        print(json.dumps(worker(a.worker, str(a.model), a.prompts, a.decode, a.repeats)))
+        print(json.dumps(worker(a.worker, str(a.model), a.prompts, a.decode, a.repeats, a.window)))
         return
     if not (a.model / "config.json").exists():
         raise SystemExit(f"{a.model} has no config.json; run benchmarks/make_synthetic.py first.")
@@ -223,6 +246,9 @@ def main(argv=None):
     print(f"{date}; {machine()}; model {a.model.name}; env {env or 'default'}")
     print(f"command: python {' '.join(sys.argv)}")
     print(table(results, a.prompts))
+    for r in results:
+        if "decode_at_window_s" in r:
+            print(f"{r['side']}: decode at a full window W: {r['decode_at_window_s']:.3f} s/token")
     if a.json:
         with open(a.json, "a") as f:
             f.write(json.dumps({"date": date, "machine": machine(), "model": str(a.model), "env": env,

@@ -42,6 +42,8 @@ MAX_PICKLE_BYTES = 64 * 1024 * 1024   # the 7B's data.pkl is a few tens of KiB
 class _Storage:
     """A storage type named by the pickle, e.g. torch.BFloat16Storage -> dtype 'BF16'."""
 
+    __slots__ = ("dtype",)
+
     def __init__(self, dtype: str):
         self.dtype = dtype
 
@@ -49,12 +51,16 @@ class _Storage:
 class _StorageRef:
     """One persistent id: which storage file, its dtype and its length in elements."""
 
+    __slots__ = ("key", "dtype", "numel")
+
     def __init__(self, key: str, dtype: str, numel: int):
         self.key, self.dtype, self.numel = key, dtype, numel
 
 
 class _TensorRef:
     """What _rebuild_tensor_v2 was asked to build: a view of a storage."""
+
+    __slots__ = ("storage", "offset", "shape", "stride")
 
     def __init__(self, storage, offset, shape, stride):
         self.storage, self.offset, self.shape, self.stride = storage, offset, shape, stride
@@ -74,16 +80,26 @@ class _StateDict(dict):
     state_dict() with a ``_metadata`` attribute (per-module versions), set by a BUILD opcode."""
 
 
-def _ordered_dict(*args):
-    return _StateDict(*args)
+class _Call:
+    """A fresh, attribute-less wrapper per unpickler, so a pickle cannot alter our functions."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
 
 
-ALLOWED = {
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-    ("collections", "OrderedDict"): _ordered_dict,
-    **{("torch", name): _Storage(dtype) for name, dtype in STORAGE_DTYPES.items()},
-}
+def allowed_globals() -> dict:
+    """(module, name) -> the stand-in the pickle gets instead: all a tensor archive may name."""
+    return {
+        ("torch._utils", "_rebuild_tensor_v2"): _Call(_rebuild_tensor_v2),
+        ("torch._utils", "_rebuild_parameter"): _Call(_rebuild_parameter),
+        ("collections", "OrderedDict"): _Call(_StateDict),
+        **{("torch", name): _Storage(dtype) for name, dtype in STORAGE_DTYPES.items()},
+    }
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -92,9 +108,10 @@ class RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file, where: str):
         super().__init__(file)
         self.where = where
+        self.allowed = allowed_globals()
 
     def find_class(self, module, name):
-        allowed = ALLOWED.get((module, name))
+        allowed = self.allowed.get((module, name))
         if allowed is None:
             raise MinimistralError(f"{self.where}: the pickle names '{module}.{name}', which a torch "
                                    f"weight file never needs; refusing to load it (it could run code).")
@@ -102,7 +119,8 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         if (not isinstance(pid, tuple) or len(pid) != 5 or pid[0] != "storage"
-                or not isinstance(pid[1], _Storage) or not isinstance(pid[2], str)
+                or not isinstance(pid[1], _Storage) or pid[1].dtype not in DTYPES
+                or not isinstance(pid[2], str)
                 or not _is_int(pid[4]) or pid[4] < 0):
             raise MinimistralError(f"{self.where}: unexpected storage reference {pid!r}; "
                                    f"the file is corrupt or not a torch weight file.")
@@ -163,6 +181,12 @@ def _unpickle(data: bytes, where: str) -> dict:
     if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, _TensorRef) for k, v in state.items()):
         raise MinimistralError(f"{where} does not hold a dictionary of tensors; is it a model state dict?")
+    for name, ref in state.items():     # BUILD opcodes can rewrite slots: check what came out
+        s = ref.storage
+        if (not isinstance(s, _StorageRef) or not isinstance(s.key, str) or not isinstance(s.dtype, str)
+                or s.dtype not in DTYPES
+                or not _is_int(s.numel) or s.numel < 0):
+            raise MinimistralError(f"{where}: tensor '{name}' has no valid storage; the file is corrupt.")
     return state
 
 

@@ -158,14 +158,18 @@ def warn_past_context(model, n_tokens: int) -> None:
               f"was trained on (no sliding window); expect the text to degrade.", file=sys.stderr)
 
 
-def stream_text(session, tokenizer, prompt_ids, opts, out=None):
-    """Generate, writing text to `out` as produced; returns (new ids, prefill s, decode s)."""
+def stream_text(session, tokenizer, prompt_ids, opts, context=None, out=None):
+    """Generate, writing text to `out` as produced; returns (new ids, prefill s, decode s).
+
+    The text is decoded after `context` (default the prompt), so a continuation keeps its
+    leading space; a chat answer passes context=() and starts at its first letter.
+    """
     import time
 
     from .tokenizer import TextStream
 
     out = out if out is not None else sys.stdout
-    text = TextStream(tokenizer, prompt_ids)
+    text = TextStream(tokenizer, prompt_ids if context is None else context)
     ids, start = [], time.perf_counter()
     first = None
     for token in session.stream(prompt_ids, max_tokens=opts.max_tokens, temperature=opts.temperature,
@@ -226,7 +230,7 @@ def cmd_chat(opts) -> int:
             new = ([] if closed else [tok.eos_id]) + tok.encode_user_turn(user)
         prefilled, cached = len(session.pending) + len(new), session.cache.length
         warn_past_context(model, session.position + len(new) + opts.max_tokens)
-        ids, prefill_s, decode_s = stream_text(session, tok, new, opts)
+        ids, prefill_s, decode_s = stream_text(session, tok, new, opts, context=())
         print(flush=True)
         print(f"[turn: {prefilled} new tokens pre-filled ({rate(prefilled, prefill_s)}) after "
               f"{cached} cached; {len(ids)} generated "

@@ -61,6 +61,19 @@ def test_layouts_are_detected(layouts):
 
 
 @requires_transformers
+def test_info_names_each_layout(layouts, capsys):
+    from minimistral.cli import main
+
+    dirs, _, _ = layouts
+    expected = {"hf_bf16_sharded": "HF transformers", "native_bf16": "consolidated.safetensors",
+                "pth_bf16": "consolidated.00.pth, read without torch"}
+    for name, words in expected.items():
+        assert main(["info", "--model", str(dirs[name])]) == 0
+        out = capsys.readouterr().out
+        assert words in out and "parameters : 156,096" in out and "BF16" in out
+
+
+@requires_transformers
 @pytest.mark.parametrize("name", ["hf_fp32", "hf_bf16", "hf_bf16_sharded", "native_fp32",
                                   "native_bf16", "pth_bf16"])
 def test_every_layout_equals_transformers(layouts, name):

@@ -149,8 +149,10 @@ def main(argv=None) -> int:
                     help="evict the checkpoint's files from the page cache before run 1 (posix_fadvise)")
     opts = ap.parse_args(argv)
     if not (opts.model / "config.json").exists():
-        raise SystemExit(f"{opts.model} is missing: flock /tmp/minimistral-heavy.lock python "
-                         f"benchmarks/make_synthetic.py")
+        if opts.model != DEFAULT_MODEL:
+            raise SystemExit(f"{opts.model} has no config.json; write one with benchmarks/make_synthetic.py --out")
+        print(f"writing {opts.model} (14.5 GB) with benchmarks/make_synthetic.py ...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_synthetic.py")], check=True)
     results = []
     for i in range(opts.runs):
         if i == 0 and opts.cold:

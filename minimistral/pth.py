@@ -15,6 +15,7 @@ names a tensor archive needs with *our own* harmless stand-ins, and refuses ever
 MinimistralError as soon as the pickle mentions it, before any call happens:
 
     torch._utils._rebuild_tensor_v2   ->  record (storage, offset, shape, stride)
+    torch._utils._rebuild_parameter   ->  the tensor inside an nn.Parameter
     torch.BFloat16Storage / FloatStorage / HalfStorage  ->  a dtype tag
     collections.OrderedDict           ->  dict
 
@@ -146,12 +147,12 @@ def read_pth(path) -> dict[str, StoredTensor]:
             raise MinimistralError(f"{path} has no <name>/data.pkl entry; it is not a torch weight file.")
         prefix = pickles[0][:-len("data.pkl")]
         byteorder = entries.get(prefix + "byteorder")
-        if byteorder is not None and archive.read(byteorder).strip() not in (b"little", b""):
+        if byteorder is not None and _read_member(archive, byteorder, path).strip() not in (b"little", b""):
             raise MinimistralError(f"{path} was saved on a big-endian machine; minimistral reads "
                                    f"little-endian files only.")
         if entries[pickles[0]].file_size > MAX_PICKLE_BYTES:
             raise MinimistralError(f"{path}: data.pkl is implausibly large for a weight file.")
-        state = _unpickle(archive.read(pickles[0]), f"{path}")
+        state = _unpickle(_read_member(archive, entries[pickles[0]], path), f"{path}")
 
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
@@ -165,6 +166,17 @@ def read_pth(path) -> dict[str, StoredTensor]:
             start = _data_offset(f, info, size, path)
             tensors[name] = _stored_tensor(buf, start, info, name, ref, path)
     return tensors
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
+    """The bytes of one small zip entry; a damaged entry is the user's error, not a crash."""
+    import zlib
+
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as e:
+        raise MinimistralError(f"{path}: cannot read {info.filename} ({e}); the file is damaged, "
+                               f"re-download it.") from None
 
 
 def _unpickle(data: bytes, where: str) -> dict:

@@ -377,3 +377,16 @@ def test_mutated_pth_pickles_load_or_fail_cleanly(tmp_path):
         path.unlink()
 
     check()
+
+
+@requires_transformers
+def test_pth_with_a_damaged_pickle_entry_is_a_clear_error(tmp_path):
+    import torch
+
+    torch.save({"t": torch.randn(3)}, tmp_path / "x.pth")
+    data = bytearray((tmp_path / "x.pth").read_bytes())
+    at = data.index(b"data.pkl") + len(b"data.pkl") + 40     # inside the stored pickle bytes
+    data[at] ^= 0xFF                                          # the CRC no longer matches
+    (tmp_path / "x.pth").write_bytes(bytes(data))
+    with pytest.raises(MinimistralError, match="Bad CRC"):
+        read_pth(tmp_path / "x.pth")

@@ -80,6 +80,20 @@ def run(model: Path, max_tokens: int, chunk_size: int | None) -> dict:
             "hwm_gib": peaks.get("VmHWM", 0) / 2**20, "stderr": err.strip(), "text": out}
 
 
+def run_chat(model: Path, max_tokens: int) -> dict:
+    """Two chat turns through stdin: the second must pre-fill only its own tokens."""
+    cmd = [sys.executable, "-m", "minimistral", "chat", "--model", str(model), "--max-tokens", str(max_tokens),
+           "--temperature", "0"]
+    turns_in = "What is the capital of France?\nAnd of Italy?\n"
+    start = time.perf_counter()
+    r = subprocess.run(cmd, input=turns_in, capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        raise SystemExit(f"chat failed ({r.returncode}):\n{r.stderr}")
+    turns = re.findall(r"^\[turn: .*\]$", r.stderr, re.M)
+    return {"command": shlex.join(["python", "-m", "minimistral"] + cmd[3:]) + " <<< two lines",
+            "wall_s": time.perf_counter() - start, "turns": turns}
+
+
 def evict(model: Path) -> None:
     """Drop this checkpoint's pages from the OS page cache (only these files), for a cold load."""
     for path in sorted(model.glob("*.safetensors")):
@@ -102,7 +116,7 @@ def machine() -> str:
             f"Python {platform.python_version()}, NumPy {numpy.__version__}")
 
 
-def report(results: list[dict], model: Path) -> str:
+def report(results: list[dict], model: Path, chat: dict | None = None) -> str:
     lines = [HEADING, "",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. "
              f"Machine: {machine()}.",
@@ -119,6 +133,9 @@ def report(results: list[dict], model: Path) -> str:
                      f"{r['decode_tok_s']:.3f} tok/s | {per_token:.2f} s | {r['peak_rss_gib']:.2f} GiB | "
                      f"{r['peak_anon_gib']:.2f} GiB | {r['peak_file_gib']:.2f} GiB | {r['wall_s']:.0f} s |")
     lines += ["", "Commands:", ""] + [f"    {r['command']}" for r in results]
+    if chat:
+        lines += ["", f"Chat, two turns, the rolling cache kept between them ({chat['wall_s']:.0f} s in all):", "",
+                  f"    {chat['command']}"] + [f"    {t}" for t in chat["turns"]]
     lines += ["", "Summary line of the last run (stderr):", "", "    " + results[-1]["stderr"].splitlines()[-1], "",
               "Peak RSS counts the mapped weight pages the process touched (shared with the OS page cache, "
               "dropped under memory pressure and re-read from disk); peak anonymous is memory the "
@@ -145,6 +162,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=2, help="runs in a row (the first may be a cold load)")
     ap.add_argument("--chunk-size", type=int, default=None)
     ap.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
+    ap.add_argument("--chat", action="store_true", help="also time two chat turns (cache kept)")
     ap.add_argument("--cold", action="store_true",
                     help="evict the checkpoint's files from the page cache before run 1 (posix_fadvise)")
     opts = ap.parse_args(argv)
@@ -161,7 +179,8 @@ def main(argv=None) -> int:
         r["cold"] = i == 0 and opts.cold
         print(f"run {i + 1}: " + {k: v for k, v in r.items() if k not in ("stderr", "text")}.__repr__(), flush=True)
         results.append(r)
-    text = report(results, opts.model)
+    chat = run_chat(opts.model, 4) if opts.chat else None
+    text = report(results, opts.model, chat)
     print(text)
     if not opts.no_write:
         write_section(text)

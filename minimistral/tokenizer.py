@@ -83,11 +83,12 @@ class Tokenizer:
         return self.encode(content, bos=False, eos=True)
 
     def encode_chat(self, messages) -> list[int]:
-        """Token ids of a conversation in the v1 template, ready for the model to answer.
+        """Token ids of a conversation in the instruct template, ready for the model to answer.
 
         messages: [{"role": "system" | "user" | "assistant", "content": str}, ...]. As
         mistral-common does: system messages are joined into one system prompt put before the
-        first user message; consecutive messages of one role are joined by a blank line.
+        first user message (v1; the last one with v3's control tokens); consecutive messages of
+        one role are joined by a blank line.
 
             [{"role": "user", "content": "Hi"}]  ->  <s>[INST] Hi [/INST]
         """

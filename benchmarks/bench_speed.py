@@ -6,9 +6,10 @@
 
 Each side runs in its own subprocess (so peak memory is its own): minimistral (NumPy, float32
 compute over the memory-mapped bf16 weights) and transformers.MistralForCausalLM (torch bf16,
-torch.set_num_threads(2), loaded from the same directory). Both pre-fill with a KV cache and
-compute the logits of the last position only (what generation does), then decode one token at
-a time from there. Reported: load time, pre-fill tokens/s per prompt length, decode s/token
+torch.set_num_threads(2), loaded from the same directory). Both stay loaded and every
+measurement alternates between them, so a burst of load from other programs on the machine
+hits both alike. Both pre-fill with a KV cache and compute the logits of the last position
+only (what generation does), then decode one token at a time from there. Reported: load time, pre-fill tokens/s per prompt length, decode s/token
 (median), peak RSS (VmHWM) and peak anonymous memory (RssAnon, sampled every 5 ms), which
 excludes the page cache that holds memory-mapped weights.
 
@@ -126,43 +127,96 @@ class TorchSide:
 SIDES = {"minimistral": MinimistralSide, "torch": TorchSide}
 
 
-def worker(side_name: str, model_dir: str, prompts: list[int], decode_tokens: int, repeats: int,
-           window: bool = False) -> dict:
-    """Run one side in this process and return its numbers."""
+def worker(side_name: str, model_dir: str) -> None:
+    """Serve one side in this process: load, then answer commands read from stdin, one per line.
+
+    prefill N | decode | window | quit  ->  one JSON line each on stdout (times, or memory at quit).
+    """
     anon = AnonPeak()
     side = SIDES[side_name]()
     t = time.perf_counter()
     side.load(model_dir)
-    result = {"side": side_name, "load_s": time.perf_counter() - t, "prefill_tok_s": {}}
+    reply({"load_s": time.perf_counter() - t})
     state = None
-    for n in prompts:
-        ids = prompt(n, side.vocab)
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            state = side.prefill(ids)
-            times.append(time.perf_counter() - t)
-        result["prefill_tok_s"][str(n)] = n / sorted(times)[len(times) // 2]
-        result.setdefault("prefill_first_s", {})[str(n)] = times[0]
-    state = side.prefill(prompt(min(prompts), side.vocab))
-    steps = []
-    for _ in range(decode_tokens):
-        t = time.perf_counter()
-        side.decode(state)
-        steps.append(time.perf_counter() - t)
-    result["decode_s"] = sorted(steps)[len(steps) // 2]
-    result["decode_steps_s"] = steps
-    if window and hasattr(side, "full_window"):
-        state = side.full_window()
-        steps = []
-        for _ in range(decode_tokens):
-            t = time.perf_counter()
+    for line in sys.stdin:
+        cmd, *arg = line.split()
+        t, c = time.perf_counter(), time.process_time()
+        if cmd == "prefill":
+            state = side.prefill(prompt(int(arg[0]), side.vocab))
+        elif cmd == "decode":
             side.decode(state)
-            steps.append(time.perf_counter() - t)
-        result["decode_at_window_s"] = sorted(steps)[len(steps) // 2]
-    result["peak_rss_gb"] = status_kb("VmHWM") / 1e6 * 1.024
-    result["peak_anon_gb"] = anon.stop() / 1e6 * 1.024
-    return result
+        elif cmd == "window":
+            state = side.full_window() if hasattr(side, "full_window") else None
+        elif cmd == "quit":
+            reply({"peak_rss_gb": status_kb("VmHWM") / 1e6 * 1.024, "peak_anon_gb": anon.stop() / 1e6 * 1.024})
+            return
+        reply({"wall": time.perf_counter() - t, "cpu": time.process_time() - c})
+
+
+def reply(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class Worker:
+    """A side running in its own subprocess (its own memory), driven one command at a time."""
+
+    def __init__(self, side: str, model: Path):
+        self.side = side
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", side, "--model", str(model)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.load_s = self._read()["load_s"]
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the {self.side} worker died (exit {self.proc.wait()}); see its error above.")
+        return json.loads(line)
+
+    def ask(self, command: str) -> dict:
+        time.sleep(PAUSE)                      # let the other side's idle BLAS/OpenMP threads stop spinning
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+
+PAUSE = 0.3
+
+
+def median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def measure(a) -> list[dict]:
+    """Both sides loaded side by side; every measurement alternates between them (same conditions)."""
+    workers = [Worker(side, a.model) for side in a.sides]        # loaded one after the other
+    results = {w.side: {"side": w.side, "load_s": w.load_s, "prefill_tok_s": {}} for w in workers}
+    for n in a.prompts:
+        times = {w.side: [] for w in workers}
+        for _ in range(a.repeats):
+            for w in workers:
+                times[w.side].append(w.ask(f"prefill {n}")["wall"])
+        for w in workers:
+            results[w.side]["prefill_tok_s"][str(n)] = n / median(times[w.side])
+    for w in workers:
+        w.ask(f"prefill {min(a.prompts)}")
+    steps = {w.side: [] for w in workers}
+    for _ in range(a.decode):
+        for w in workers:
+            steps[w.side].append(w.ask("decode"))
+    for w in workers:
+        r = results[w.side]
+        r["decode_s"] = median([s["wall"] for s in steps[w.side]])
+        r["decode_cpu_s"] = median([s["cpu"] for s in steps[w.side]])       # CPU seconds, all threads
+        r["decode_steps_s"] = [s["wall"] for s in steps[w.side]]
+    if a.window and "minimistral" in results:
+        w = next(w for w in workers if w.side == "minimistral")
+        w.ask("window")
+        results["minimistral"]["decode_at_window_s"] = median([w.ask("decode")["wall"] for _ in range(a.decode)])
+    for w in workers:
+        results[w.side].update(w.ask("quit"))
+        w.proc.wait()
+    return [results[side] for side in a.sides]
 
 
 def machine() -> str:
@@ -175,29 +229,19 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB RAM"
 
 
-def run_side(side: str, a) -> dict:
-    cmd = [sys.executable, __file__, "--worker", side, "--model", str(a.model), "--decode", str(a.decode),
-           "--repeats", str(a.repeats), "--prompts", *map(str, a.prompts)] + (["--window"] if a.window else [])
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"{side} failed (exit {out.returncode})")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def table(results: list[dict], prompts: list[int]) -> str:
-    head = ["", "load s"] + [f"pre-fill {n} tok/s" for n in prompts] + ["decode s/token", "peak RSS GB",
+    head = ["", "load s"] + [f"pre-fill {n} tok/s" for n in prompts] + ["decode s/token", "decode CPU s/token", "peak RSS GB",
                                                                          "peak anon GB"]
     rows = [head, ["---"] * len(head)]
     for r in results:
         rows.append([r["side"], f"{r['load_s']:.1f}"] + [f"{r['prefill_tok_s'][str(n)]:.1f}" for n in prompts]
-                    + [f"{r['decode_s']:.3f}", f"{r['peak_rss_gb']:.2f}", f"{r['peak_anon_gb']:.2f}"])
+                    + [f"{r['decode_s']:.3f}", f"{r['decode_cpu_s']:.3f}", f"{r['peak_rss_gb']:.2f}", f"{r['peak_anon_gb']:.2f}"])
     by_side = {r["side"]: r for r in results}
     if len(by_side) == 2:
         m, t = by_side["minimistral"], by_side["torch"]
         rows.append(["ratio minimistral/torch", f"{m['load_s'] / t['load_s']:.2f}"]
                     + [f"{m['prefill_tok_s'][str(n)] / t['prefill_tok_s'][str(n)]:.2f}" for n in prompts]
-                    + [f"{m['decode_s'] / t['decode_s']:.2f}", "", ""])
+                    + [f"{m['decode_s'] / t['decode_s']:.2f}", f"{m['decode_cpu_s'] / t['decode_cpu_s']:.2f}", "", ""])
     return "\n".join("| " + " | ".join(r) + " |" for r in rows)
 
 
@@ -236,12 +280,12 @@ def main(argv=None):
     ap.add_argument("--worker", choices=list(SIDES), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
-        print(json.dumps(worker(a.worker, str(a.model), a.prompts, a.decode, a.repeats, a.window)))
+        worker(a.worker, str(a.model))
         return
     if not (a.model / "config.json").exists():
         raise SystemExit(f"{a.model} has no config.json; run benchmarks/make_synthetic.py first.")
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    results = [run_side(side, a) for side in a.sides]
+    results = measure(a)
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS") if k in os.environ}
     print(f"{date}; {machine()}; model {a.model.name}; env {env or 'default'}")
     print(f"command: python {' '.join(sys.argv)}")

@@ -230,7 +230,13 @@ def cmd_chat(opts) -> int:
             new = ([] if closed else [tok.eos_id]) + tok.encode_user_turn(user)
         prefilled, cached = len(session.pending) + len(new), session.cache.length
         warn_past_context(model, session.position + len(new) + opts.max_tokens)
-        ids, prefill_s, decode_s = stream_text(session, tok, new, opts, context=())
+        try:
+            ids, prefill_s, decode_s = stream_text(session, tok, new, opts, context=())
+        except KeyboardInterrupt:
+            # Ctrl-C stops this answer, not the chat: the cache rolled back to its last complete
+            # pass, and what was chosen stays in the session (the next turn closes it with </s>).
+            print("\n[answer interrupted; Ctrl-C at the prompt quits]", file=sys.stderr, flush=True)
+            continue
         print(flush=True)
         print(f"[turn: {prefilled} new tokens pre-filled ({rate(prefilled, prefill_s)}) after "
               f"{cached} cached; {len(ids)} generated "

@@ -237,3 +237,33 @@ def test_bad_options_are_reported_before_loading(tiny, capsys, monkeypatch):
     monkeypatch.setattr(checkpoint, "page_in", lambda *a: pytest.fail("loaded before checking options"))
     assert main(["generate", "--model", str(tiny), "--prompt", "x", "--top-p", "1.5"]) == 2
     assert "top_p" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_an_answer_not_the_chat(tiny, capsys, monkeypatch):
+    """Interrupt the first answer half-way: the chat goes on, the cache stays consistent."""
+    import io
+
+    from minimistral.generation import Session
+
+    feed, calls = Session._feed, [0]
+
+    def interrupted_once(self, chunk_size):
+        calls[0] += 1
+        if calls[0] == 3:                       # turn 1: pre-fill, one decode step, then Ctrl-C
+            raise KeyboardInterrupt
+        return feed(self, chunk_size)
+
+    monkeypatch.setattr(Session, "_feed", interrupted_once)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Hi\nStill there?\n"))
+    assert main(["chat", "--model", str(tiny), "--max-tokens", "5", *GREEDY]) == 0
+    out, err = capsys.readouterr()
+    assert "[answer interrupted" in err
+    model = minimistral.load(tiny)
+    tok = model.tokenizer
+    first = tok.encode_chat([{"role": "user", "content": "Hi"}])
+    a1 = model.generate(first, max_tokens=2, temperature=0.0)          # what was chosen before Ctrl-C
+    second = [tok.eos_id] + tok.encode_user_turn("Still there?")
+    m = re.search(r"\[turn: (\d+) new tokens pre-filled .*? after (\d+) cached; (\d+) generated", err)
+    assert m.groups() == (str(1 + len(second)), str(len(first) + 1), "5")
+    a2 = model.generate(first + a1 + second, max_tokens=5, temperature=0.0)
+    assert out.endswith(tok.decode(a2) + "\n")

@@ -250,7 +250,7 @@ def add_model_options(p, chat: bool = False) -> None:
     if not chat:
         p.add_argument("--prompt", required=True, help="text to continue (empty: start from <s>)")
     p.add_argument("--max-tokens", type=int, default=256 if chat else 64, metavar="N",
-                   help="stop after N new tokens (or at </s>)")
+                   help=f"stop after N new tokens, or at </s> (default {256 if chat else 64})")
     p.add_argument("--temperature", type=float, default=0.7, metavar="T", help="0 = greedy (default 0.7)")
     p.add_argument("--top-p", type=float, default=0.9, metavar="P", help="nucleus sampling mass (default 0.9)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed for sampling (default 0)")
@@ -268,7 +268,7 @@ COMMANDS = {
     "figures": (cmd_figures, "redraw the paper's figures (masks, reach, GQA, rolling buffer, chunks) as PNGs"),
     "info": (cmd_info, "describe a checkpoint: layout, config, parameters, size, RAM, window, tokenizer"),
     "generate": (cmd_generate, "continue a prompt with a checkpoint, streaming the text"),
-    "chat": (cmd_chat, "multi-turn chat with an instruct checkpoint (v1 [INST] template), cache kept"),
+    "chat": (cmd_chat, "multi-turn chat with an instruct checkpoint ([INST] template), cache kept across turns"),
 }
 
 

@@ -190,6 +190,7 @@ def test_chat_through_a_pseudo_terminal(tiny):
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"loading" in seen and b"tokens in the conversation" in seen
+    assert b"1/2 layers" in seen and b"2/2 layers" in seen       # the bar redraws per layer on a tty
 
 
 def test_hostile_pth_is_refused_by_the_cli(tmp_path, capsys):

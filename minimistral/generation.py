@@ -87,6 +87,8 @@ class Session:
 
         Options are checked now, not at the first next(): a bad one raises MinimistralError here.
         prompt_ids may be empty if the session already holds tokens (continue generating).
+        The prompt joins ``pending`` at once; it is fed at the first next() (with max_tokens=0,
+        on the next call). The last token yielded, EOS included, stays pending.
         """
         check_options(max_tokens, temperature, top_p, seed, chunk_size)
         eos = self.eos(eos_id)

@@ -224,13 +224,16 @@ def page_in(args: ModelArgs, weights: Weights, progress=None) -> None:
     groups = [["tok_embeddings.weight"]]
     groups += [[n for n in expected_shapes(args) if n.startswith(f"layers.{i}.")] for i in range(args.n_layers)]
     groups += [["norm.weight", "output.weight"]]
-    total = weights.nbytes()
-    done = 0
+    unique = {id(t): t for t in weights.tensors.values()}     # tied embeddings are one tensor
+    total, done, seen = sum(t.nbytes for t in unique.values()), 0, set()
     for g, names in enumerate(groups):
         for name in names:
-            raw = weights.tensors[name].raw
-            if raw.size:
-                np.add.reduce(raw.reshape(-1).view(np.uint8)[::PAGE], dtype=np.uint64)  # [pages]
-            done += raw.nbytes
+            t = weights.tensors[name]
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            if t.raw.size:
+                np.add.reduce(t.raw.reshape(-1).view(np.uint8)[::PAGE], dtype=np.uint64)  # [pages]
+            done += t.nbytes
         if progress is not None:
             progress(min(g, args.n_layers), args.n_layers, done, total)

@@ -17,9 +17,9 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
 
    (``x`` is split the same way once per call, ``split_pairs``.)
 
-2. Stay in cache, use both cores. For one or two rows of x (decoding), the rows of W are split
-   between threads; each widens a chunk of rows into its own cache-sized scratch and multiplies
-   it at once, while the chunk is still in cache. NumPy's ufuncs and BLAS calls release the
+2. Stay in cache, use both cores. For one or two rows of x (decoding), the rows of W are cut
+   into chunks that the threads take in turn; each widens a chunk into its own cache-sized
+   scratch and multiplies it at once, while the chunk is still in cache. NumPy's ufuncs and BLAS calls release the
    GIL, so the threads really run at the same time. Chunks are small enough that OpenBLAS runs
    each product on one thread (its threads would fight ours). For many rows of x (pre-fill)
    the work is sgemm: one thread widens big blocks and OpenBLAS's threads multiply.
@@ -94,24 +94,39 @@ def pool() -> ThreadPoolExecutor:
     return _pool
 
 
-def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, lo: int, hi: int) -> None:
-    """y[:, lo:hi] = x @ widen(pairs[lo:hi]).T, one cache-sized chunk of rows at a time.
+class Chunks:
+    """Row ranges handed out one at a time to whichever thread asks first (thread-safe).
+
+    Threads that take work as they come free finish together even when one of them shares its
+    core with another program; fixed halves would wait for the slower one.
+    """
+
+    def __init__(self, n_rows: int, rows: int):
+        self.starts, self.n_rows, self.rows, self.lock = iter(range(0, n_rows, rows)), n_rows, rows, threading.Lock()
+
+    def take(self) -> tuple[int, int] | None:
+        with self.lock:
+            r = next(self.starts, None)
+        return None if r is None else (r, min(self.rows, self.n_rows - r))
+
+
+def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
+    """y[:, r:r+n] = x @ widen(pairs[r:r+n]).T for each chunk (r, n) this thread takes.
 
     pairs uint32 [O, I/2], xs float32 [2, I/2, T] (split_pairs, transposed), y float32 [T, O].
     This loop is the hot spot of decoding, so its views are made once, not per chunk.
     """
-    half, T = pairs.shape[1], xs.shape[2]
-    rows = max(1, min(hi - lo, CHUNK_FLOATS // (2 * half)))
+    half, T, rows = pairs.shape[1], xs.shape[2], chunks.rows
     bits = scratch(2 * rows * half)[:2 * rows * half].reshape(2, rows, half)   # [2, rows, I/2]
     parts = np.empty((2, rows, T), dtype=np.float32)                           # [2, rows, T]
     w = bits.view(np.float32)
-    for r in range(lo, hi, rows):
-        if r + rows > hi:                                       # the last, shorter chunk
-            rows = hi - r
-            bits, w, parts = bits[:, :rows], w[:, :rows], parts[:, :rows]
-        widen_pairs(pairs[r:r + rows], bits)                    # [2, rows, I/2]
-        np.matmul(w, xs, out=parts)                             # even and odd halves: [2, rows, T]
-        np.add(parts[0].T, parts[1].T, out=y[:, r:r + rows])    # [T, rows]
+    while (chunk := chunks.take()) is not None:
+        r, n = chunk
+        if n < rows:                                            # the last, shorter chunk
+            bits, w, parts = bits[:, :n], w[:, :n], parts[:, :n]
+        widen_pairs(pairs[r:r + n], bits)                       # [2, n, I/2]
+        np.matmul(w, xs, out=parts)                             # even and odd halves: [2, n, T]
+        np.add(parts[0].T, parts[1].T, out=y[:, r:r + n])       # [T, n]
 
 
 def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -125,10 +140,10 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
     y = np.empty((T, out_features), dtype=np.float32)
     if T <= DECODE_MAX_ROWS:
         xs = np.ascontiguousarray(xs.transpose(0, 2, 1))                      # [2, I/2, T]
-        n = max(1, min(threads or THREADS, out_features))
-        bounds = [out_features * k // n for k in range(n + 1)]
-        jobs = [pool().submit(_rows_times_x, pairs, xs, y, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-        _rows_times_x(pairs, xs, y, bounds[0], bounds[1])                      # our own share
+        chunks = Chunks(out_features, max(1, CHUNK_FLOATS // in_features))
+        helpers = min(threads or THREADS, -(-out_features // chunks.rows)) - 1
+        jobs = [pool().submit(_rows_times_x, pairs, xs, y, chunks) for _ in range(helpers)]
+        _rows_times_x(pairs, xs, y, chunks)                                   # this thread works too
         for job in jobs:
             job.result()
         return y

@@ -86,11 +86,11 @@ class RollingBufferCache:
         S = held + T. Slots come as stored, not in time order: the mask works from positions,
         so order does not matter. When T > W the chunk's early queries use the cached keys and
         its later queries only the chunk's own; the mask sorts out which (Fig. 3).
-        Decoding one token into a full buffer, or any chunk without a window, skips the copy
-        (see _view_in_place).
+        Whenever storing first overwrites nothing the chunk needs (no window, nothing wrapped
+        yet, or a single token) the copy is skipped: see _view_in_place.
         """
         positions = np.asarray(positions, dtype=np.int64)
-        if self.window is None or (len(positions) == 1 and self.held == self.window):
+        if self.window is None or positions[-1] < self.window or len(positions) == 1:
             return self._view_in_place(layer, k, v, positions)
         held = self.positions >= 0                                        # [W] filled slots
         keys = np.concatenate([self.keys[layer][held], k])                # [S, K, Hd]
@@ -100,15 +100,17 @@ class RollingBufferCache:
     def _view_in_place(self, layer: int, k: np.ndarray, v: np.ndarray, positions: np.ndarray):
         """Store first, then hand out the buffer itself: no copy of the cached keys per token.
 
-        Safe only when the store overwrites nothing the chunk still needs: a growing cache
-        overwrites nothing, and one new position p in a full buffer overwrites p - W, which
-        its query may not see anyway (p - (p - W) = W). The later ``write`` is then skipped.
-        For the 7B at a full window this saves copying 2 x 16 MiB per layer per token.
+        Safe only when the store overwrites nothing the chunk still needs: a growing cache and
+        a buffer that has not wrapped yet (last position < W) overwrite nothing, and one new
+        position p in a full buffer overwrites p - W, which its query may not see anyway
+        (p - (p - W) = W). The later ``write`` is then skipped. Positions must continue at
+        ``length`` (``begin`` checks). For the 7B at a full window this saves copying
+        2 x 16 MiB per layer per token.
         """
         self.write(layer, k, v, positions)
         self._stored = layer
-        if self.window is None:
-            n = int(positions[-1]) + 1                                    # slots 0..n-1 = positions
+        n = int(positions[-1]) + 1
+        if self.window is None or n <= self.window:                       # slots 0..n-1 = positions
             return self.keys[layer, :n], self.values[layer, :n], np.arange(n)   # [S = n, K, Hd]
         key_pos = self.positions.copy()                                   # [W]
         key_pos[self.slot(positions)] = positions

@@ -90,7 +90,8 @@ def run_chat(model: Path, max_tokens: int) -> dict:
     if r.returncode != 0:
         raise SystemExit(f"chat failed ({r.returncode}):\n{r.stderr}")
     turns = re.findall(r"^\[turn: .*\]$", r.stderr, re.M)
-    return {"command": shlex.join(["python", "-m", "minimistral"] + cmd[3:]) + " <<< two lines",
+    return {"command": "printf " + shlex.quote(turns_in.replace("\n", "\\n")) + " | "
+            + shlex.join(["python", "-m", "minimistral"] + cmd[3:]),
             "wall_s": time.perf_counter() - start, "turns": turns}
 
 
@@ -136,6 +137,8 @@ def report(results: list[dict], model: Path, chat: dict | None = None) -> str:
     if chat:
         lines += ["", f"Chat, two turns, the rolling cache kept between them ({chat['wall_s']:.0f} s in all):", "",
                   f"    {chat['command']}"] + [f"    {t}" for t in chat["turns"]]
+        lines += ["", "Turn 2 pre-fills only its own tokens (the first answer's last token, the closing </s> and "
+                  "\"[INST] And of Italy? [/INST]\"), not the whole conversation: the cache is kept."]
     lines += ["", "Summary line of the last run (stderr):", "", "    " + results[-1]["stderr"].splitlines()[-1], "",
               "Peak RSS counts the mapped weight pages the process touched (shared with the OS page cache, "
               "dropped under memory pressure and re-read from disk); peak anonymous is memory the "

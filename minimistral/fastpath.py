@@ -40,8 +40,7 @@ HIGH_HALF = np.uint32(0xFFFF0000)
 SIXTEEN = np.uint32(16)
 
 DECODE_MAX_ROWS = 2          # x with at most this many rows takes the threaded, cache-sized path
-CHUNK_FLOATS = 1 << 18       # decode, per thread: 1 MiB of widened weights per chunk; larger
-                             # chunks make OpenBLAS thread each product, which is 10x slower here
+CHUNK_FLOATS = 1 << 18       # decode, per thread: 1 MiB of widened weights per chunk
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
 
 
@@ -110,23 +109,41 @@ class Chunks:
         return None if r is None else (r, min(self.rows, self.n_rows - r))
 
 
+def pieces(half: int, outer: int) -> int:
+    """How many pieces to cut each dot product into so NumPy releases the GIL.
+
+    A gufunc such as vecdot releases the GIL only for at least 500 outer iterations, whatever
+    the length of each dot product; 2 x 64 rows of 2048 are 128 iterations and would hold it,
+    cut in 4 pieces of 512 they are 512. pieces(2048, 128) -> 4.
+    """
+    s = 1
+    while outer * s < 512 and half % (2 * s) == 0 and s < 64:
+        s *= 2
+    return s
+
+
+_vecdot = getattr(np, "vecdot", None) or (lambda a, b, out: np.einsum("...i,...i->...", a, b, out=out))
+
+
 def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
     """y[:, r:r+n] = x @ widen(pairs[r:r+n]).T for each chunk (r, n) this thread takes.
 
-    pairs uint32 [O, I/2], xs float32 [2, I/2, T] (split_pairs, transposed), y float32 [T, O].
+    pairs uint32 [O, I/2], xs float32 [2, T, I/2] (split_pairs), y float32 [T, O].
     This loop is the hot spot of decoding, so its views are made once, not per chunk.
     """
-    half, T, rows = pairs.shape[1], xs.shape[2], chunks.rows
+    half, T, rows = pairs.shape[1], xs.shape[1], chunks.rows
+    s = pieces(half, 2 * T * rows)                        # each dot product in s pieces of I/2s
+    x5 = xs.reshape(2, T, 1, s, half // s)                                      # [2, T, 1, s, I/2s]
     bits = scratch(2 * rows * half)[:2 * rows * half].reshape(2, rows, half)   # [2, rows, I/2]
-    parts = np.empty((2, rows, T), dtype=np.float32)                           # [2, rows, T]
-    w = bits.view(np.float32)
+    parts = np.empty((2, T, rows, s), dtype=np.float32)                        # [2, T, rows, s]
+    for_dot = bits.view(np.float32).reshape(2, 1, rows, s, half // s)          # [2, 1, rows, s, I/2s]
     while (chunk := chunks.take()) is not None:
         r, n = chunk
         if n < rows:                                            # the last, shorter chunk
-            bits, w, parts = bits[:, :n], w[:, :n], parts[:, :n]
+            bits, for_dot, parts = bits[:, :n], for_dot[:, :, :n], parts[:, :, :n]
         widen_pairs(pairs[r:r + n], bits)                       # [2, n, I/2]
-        np.matmul(w, xs, out=parts)                             # even and odd halves: [2, n, T]
-        np.add(parts[0].T, parts[1].T, out=y[:, r:r + n])       # [T, n]
+        _vecdot(for_dot, x5, out=parts)                         # [2, T, n, s] partial sums
+        np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
 def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -139,7 +156,6 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
     xs = split_pairs(x)                                                       # [2, T, I/2]
     y = np.empty((T, out_features), dtype=np.float32)
     if T <= DECODE_MAX_ROWS:
-        xs = np.ascontiguousarray(xs.transpose(0, 2, 1))                      # [2, I/2, T]
         chunks = Chunks(out_features, max(1, CHUNK_FLOATS // in_features))
         helpers = min(threads or THREADS, -(-out_features // chunks.rows)) - 1
         jobs = [pool().submit(_rows_times_x, pairs, xs, y, chunks) for _ in range(helpers)]

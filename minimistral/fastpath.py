@@ -19,10 +19,10 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
 
 2. Stay in cache, use both cores. For one or two rows of x (decoding), the rows of W are cut
    into chunks that the threads take in turn; each widens a chunk into its own cache-sized
-   scratch and multiplies it at once, while the chunk is still in cache. NumPy's ufuncs and BLAS calls release the
-   GIL, so the threads really run at the same time. Chunks are small enough that OpenBLAS runs
-   each product on one thread (its threads would fight ours). For many rows of x (pre-fill)
-   the work is sgemm: one thread widens big blocks and OpenBLAS's threads multiply.
+   scratch and multiplies it at once, while the chunk is still in cache. NumPy's ufuncs and
+   vecdot release the GIL, so the threads really run at the same time (``pieces`` says what
+   that takes), and vecdot never starts OpenBLAS threads, which would fight ours. For many
+   rows of x (pre-fill) the work is sgemm: one thread widens big blocks, OpenBLAS multiplies.
 
 The result is float32 arithmetic on exactly the stored weights: only the order of the additions
 differs from a plain ``x @ widen(W).T``, as it does between any two BLAS builds.
@@ -101,7 +101,8 @@ class Chunks:
     """
 
     def __init__(self, n_rows: int, rows: int):
-        self.starts, self.n_rows, self.rows, self.lock = iter(range(0, n_rows, rows)), n_rows, rows, threading.Lock()
+        self.n_rows, self.rows = n_rows, rows
+        self.starts, self.lock = iter(range(0, n_rows, rows)), threading.Lock()
 
     def take(self) -> tuple[int, int] | None:
         with self.lock:

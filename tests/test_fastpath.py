@@ -74,6 +74,11 @@ def test_matmul_transposed_any_layout(in_f):
             check(matmul_transposed(x, w, "BF16"), x, values)
 
 
+def test_pieces_reach_500_outer_iterations():
+    assert fastpath.pieces(2048, 128) == 4 and fastpath.pieces(7168, 36) == 16
+    assert fastpath.pieces(513, 2) == 1 and fastpath.pieces(2048, 1000) == 1
+
+
 def test_no_rows():
     raw, values = exact_bf16(np.random.default_rng(0), (4, 6))
     assert matmul_transposed(np.zeros((0, 6), np.float32), raw, "BF16").shape == (0, 4)

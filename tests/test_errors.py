@@ -145,6 +145,19 @@ def test_header_not_json(capsys, ckpt):
     assert_user_error(capsys, ["info", "--model", str(ckpt)], "not valid JSON")
 
 
+def test_overlapping_tensors(capsys, ckpt):
+    path = ckpt / "model.safetensors"
+    data = path.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    b, e = header["model.norm.weight"]["data_offsets"]
+    start = header["lm_head.weight"]["data_offsets"][0]     # a larger tensor's first bytes
+    header["model.norm.weight"]["data_offsets"] = [start, start + (e - b)]   # same bytes twice
+    head = json.dumps(header).encode()
+    path.write_bytes(len(head).to_bytes(8, "little") + head + data[8 + n:])
+    assert_user_error(capsys, ["info", "--model", str(ckpt)], "overlap")
+
+
 def test_index_names_missing_shard(capsys, ckpt):
     (ckpt / "model.safetensors").rename(ckpt / "model-00001-of-00002.safetensors")
     names = read_safetensors(ckpt / "model-00001-of-00002.safetensors")

@@ -36,6 +36,7 @@ def cmd_demo(opts) -> int:
     print(f"embedding  : {hidden[0].shape}  [T, D]   (then one residual stream per block)")
     for i, h in enumerate(hidden[1:-1]):
         print(f"after block {i}: {h.shape}  [T, D]")
+    print(f"after block {a.n_layers - 1} + final RMSNorm: {hidden[-1].shape}  [T, D]")
     logits = model.forward(np.array(ids))
     print(f"logits     : {logits.shape} {logits.dtype}  [T, V]")
     print(f"next token : {int(logits[-1].argmax())} (random weights: the text is meaningless)")

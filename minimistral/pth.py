@@ -172,9 +172,13 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
     """The bytes of one small zip entry; a damaged entry is the user's error, not a crash."""
     import zlib
 
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # torch.save writes entries stored; anything else is not a torch archive we know.
+        raise MinimistralError(f"{path}: {info.filename} uses zip compression method "
+                               f"{info.compress_type}, which a torch archive never does; re-download it.")
     try:
         return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:
         raise MinimistralError(f"{path}: cannot read {info.filename} ({e}); the file is damaged, "
                                f"re-download it.") from None
 

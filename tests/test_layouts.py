@@ -390,3 +390,16 @@ def test_pth_with_a_damaged_pickle_entry_is_a_clear_error(tmp_path):
     (tmp_path / "x.pth").write_bytes(bytes(data))
     with pytest.raises(MinimistralError, match="Bad CRC"):
         read_pth(tmp_path / "x.pth")
+
+
+def test_read_pth_rejects_unknown_compression_method(tmp_path):
+    """A zip entry with a method zipfile cannot read (here 99) is a user error, not a crash."""
+    path = tmp_path / "x.pth"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps({}, protocol=2))
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")                  # the entry's central directory record
+    data[central + 10:central + 12] = (99).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(MinimistralError, match="compression method 99"):
+        read_pth(path)

@@ -33,12 +33,14 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     S, K, _ = k.shape
     G = H // K
     qg = q.reshape(T, K, G, Hd).transpose(1, 2, 0, 3).reshape(K, G * T, Hd)  # [K, G*T, Hd]
-    kt = k.transpose(1, 2, 0)                                                 # [K, Hd, S]
-    scores = (qg @ kt) * np.float32(1.0 / np.sqrt(Hd))                        # [K, G*T, S]
-    scores = scores.reshape(K, G, T, S)
+    # Decoding (T = 1) is matrix-vector work: einsum does it on one thread, where threaded BLAS
+    # would fight the weight threads of fastpath.py (measured: ~18 ms per 7B layer at a full window).
+    one = T == 1
+    scores = np.einsum("kqd,skd->kqs", qg, k) if one else qg @ k.transpose(1, 2, 0)  # [K, G*T, S]
+    scores = scores.reshape(K, G, T, S) * np.float32(1.0 / np.sqrt(Hd))
     scores = np.where(allowed, scores, np.float32(-np.inf))                   # mask: [T, S] broadcast
     p = softmax(scores).reshape(K, G * T, S)                                  # [K, G*T, S]
-    out = p @ v.transpose(1, 0, 2)                                            # [K, G*T, Hd]
+    out = np.einsum("kqs,skd->kqd", p, v) if one else p @ v.transpose(1, 0, 2)  # [K, G*T, Hd]
     return out.reshape(K, G, T, Hd).transpose(2, 0, 1, 3).reshape(T, H, Hd)   # [T, H, Hd]
 
 

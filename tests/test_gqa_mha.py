@@ -41,3 +41,17 @@ def test_grouped_attention_equals_mha_with_tied_heads(H, K, window):
 def test_query_heads_of_a_group_read_the_same_kv_head():
     assert kv_head_of(32, 8).tolist() == [g for g in range(8) for _ in range(4)]
     assert kv_head_of(4, 4).tolist() == [0, 1, 2, 3] and kv_head_of(6, 1).tolist() == [0] * 6
+
+
+@pytest.mark.parametrize("H, K, window", [(8, 2, 3), (6, 1, None), (32, 8, 5)])
+def test_one_query_decoding_equals_mha_with_tied_heads(H, K, window):
+    """Decode (T = 1) takes its own path through grouped_attention: check it the same way."""
+    rng = np.random.default_rng(H + K)
+    S, Hd = 9, 16
+    q = rng.standard_normal((1, H, Hd), dtype=np.float32)
+    k = rng.standard_normal((S, K, Hd), dtype=np.float32)
+    v = rng.standard_normal((S, K, Hd), dtype=np.float32)
+    allowed = sliding_window_mask([S - 1], np.arange(S), window)
+    ours = grouped_attention(q, k, v, allowed)
+    assert ours.dtype == np.float32 and ours.shape == (1, H, Hd)
+    np.testing.assert_allclose(ours, mha_reference(q, k, v, allowed), rtol=1e-5, atol=1e-5)

@@ -33,15 +33,36 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     S, K, _ = k.shape
     G = H // K
     qg = q.reshape(T, K, G, Hd).transpose(1, 2, 0, 3).reshape(K, G * T, Hd)  # [K, G*T, Hd]
-    # Decoding (T = 1) is matrix-vector work: einsum does it on one thread, where threaded BLAS
-    # would fight the weight threads of fastpath.py (measured: ~18 ms per 7B layer at a full window).
-    one = T == 1
-    scores = np.einsum("kqd,skd->kqs", qg, k) if one else qg @ k.transpose(1, 2, 0)  # [K, G*T, S]
+    if T == 1:                                                                # decoding
+        keys = key_blocks(S, G * Hd)
+        scores = np.concatenate([qg @ k[b].transpose(1, 2, 0) for b in keys], axis=-1)  # [K, G, S]
+    else:
+        scores = qg @ k.transpose(1, 2, 0)                                    # [K, G*T, S]
     scores = scores.reshape(K, G, T, S) * np.float32(1.0 / np.sqrt(Hd))
     scores = np.where(allowed, scores, np.float32(-np.inf))                   # mask: [T, S] broadcast
     p = softmax(scores).reshape(K, G * T, S)                                  # [K, G*T, S]
-    out = np.einsum("kqs,skd->kqd", p, v) if one else p @ v.transpose(1, 0, 2)  # [K, G*T, Hd]
+    if T == 1:
+        out = sum(p[:, :, b] @ v[b].transpose(1, 0, 2) for b in keys)         # [K, G, Hd]
+    else:
+        out = p @ v.transpose(1, 0, 2)                                        # [K, G*T, Hd]
     return out.reshape(K, G, T, Hd).transpose(2, 0, 1, 3).reshape(T, H, Hd)   # [T, H, Hd]
+
+
+# OpenBLAS runs a product on one thread when m * n * k <= 2^18 (its SMP threshold), else on all.
+ONE_THREAD_PRODUCT = 1 << 18
+
+
+def key_blocks(S: int, per_key: int) -> list[slice]:
+    """Slices of the S keys, each small enough that its product stays on one BLAS thread.
+
+    Decoding multiplies [G, Hd] by [Hd, S] per kv head: matrix-vector work that a threaded
+    BLAS would split over all cores, and whose idle threads then keep spinning while the weight
+    threads of fastpath.py need those cores (measured on the 7B at a full window: the weights
+    took 1.1 s longer per token). In blocks of keys, each product is m * n * k = per_key * block.
+    key_blocks(1100, 4 * 128) -> [0:512, 512:1024, 1024:1100].
+    """
+    block = max(1, ONE_THREAD_PRODUCT // per_key)
+    return [slice(s, s + block) for s in range(0, S, block)]
 
 
 def kv_cache_bytes(n_layers: int, n_kv_heads: int, head_dim: int, n_positions: int,

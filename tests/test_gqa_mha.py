@@ -4,7 +4,7 @@ plain per-head float64 loop over repeated kv heads (transformers' repeat_kv form
 import numpy as np
 import pytest
 
-from minimistral.gqa import grouped_attention, kv_head_of
+from minimistral.gqa import key_blocks, grouped_attention, kv_head_of
 from minimistral.masks import sliding_window_mask
 
 
@@ -43,11 +43,15 @@ def test_query_heads_of_a_group_read_the_same_kv_head():
     assert kv_head_of(4, 4).tolist() == [0, 1, 2, 3] and kv_head_of(6, 1).tolist() == [0] * 6
 
 
-@pytest.mark.parametrize("H, K, window", [(8, 2, 3), (6, 1, None), (32, 8, 5)])
-def test_one_query_decoding_equals_mha_with_tied_heads(H, K, window):
-    """Decode (T = 1) takes its own path through grouped_attention: check it the same way."""
+@pytest.mark.parametrize("H, K, window, S, Hd", [(8, 2, 3, 9, 16), (6, 1, None, 9, 16), (32, 8, 5, 9, 16),
+                                                 (32, 8, None, 1100, 128), (32, 8, 1000, 1100, 128)])
+def test_one_query_decoding_equals_mha_with_tied_heads(H, K, window, S, Hd):
+    """Decode (T = 1) takes its own path through grouped_attention: check it the same way.
+
+    The 7B's shapes with S = 1100 keys go through three key blocks (512, 512, 76).
+    """
+    assert len(key_blocks(1100, 4 * 128)) == 3
     rng = np.random.default_rng(H + K)
-    S, Hd = 9, 16
     q = rng.standard_normal((1, H, Hd), dtype=np.float32)
     k = rng.standard_normal((S, K, Hd), dtype=np.float32)
     v = rng.standard_normal((S, K, Hd), dtype=np.float32)

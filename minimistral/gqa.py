@@ -48,7 +48,8 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     return out.reshape(K, G, T, Hd).transpose(2, 0, 1, 3).reshape(T, H, Hd)   # [T, H, Hd]
 
 
-# OpenBLAS runs a product on one thread when m * n * k <= 2^18 (its SMP threshold), else on all.
+# OpenBLAS runs a product on one thread when m * n * k <= 2^18 (SMP_THRESHOLD_MIN 65536 x
+# GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores.
 ONE_THREAD_PRODUCT = 1 << 18
 
 

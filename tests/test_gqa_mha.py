@@ -4,7 +4,7 @@ plain per-head float64 loop over repeated kv heads (transformers' repeat_kv form
 import numpy as np
 import pytest
 
-from minimistral.gqa import key_blocks, grouped_attention, kv_head_of
+from minimistral.gqa import grouped_attention, key_blocks, kv_head_of
 from minimistral.masks import sliding_window_mask
 
 

@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from minimistral import fastpath  # noqa: E402
 from minimistral.gqa import grouped_attention, softmax  # noqa: E402
+from minimistral.weights import float32_to_bf16  # noqa: E402
 
 D, F = 4096, 14336                                   # the 7B's model and hidden dimensions
 
@@ -43,8 +44,7 @@ def matrices(layers: int, seed: int = 0) -> list[np.ndarray]:
     out = []
     for _ in range(layers):
         for shape in [(F, D), (F, D), (D, F)]:
-            w = (rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)).view(np.uint32)
-            out.append((w >> 16).astype(np.uint16))
+            out.append(float32_to_bf16(rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)))
     return out
 
 

@@ -14,8 +14,12 @@ def load(path, progress=None) -> Mistral:
     ``progress(layer, n_layers, bytes_read, bytes_total)``, if given, is called as the weights are
     read from disk once, layer by layer (a cold 7B load takes minutes; the CLI draws a bar).
     """
+    import os
+
     from .checkpoint import open_checkpoint, page_in
 
+    if not isinstance(path, (str, os.PathLike)) or path == "":
+        raise MinimistralError(f"load() needs a checkpoint directory (a str or a path), got {path!r}.")
     args, weights, _ = open_checkpoint(path)
     tokenizer = _find_tokenizer(path)
     if tokenizer is not None and tokenizer.vocab_size > args.vocab_size:
@@ -29,10 +33,12 @@ def load(path, progress=None) -> Mistral:
 def _find_tokenizer(path):
     from pathlib import Path
 
+    from .files import kind
+
     for name in ("tokenizer.model", "tokenizer.model.v1", "tokenizer.model.v3"):
         candidate = Path(path) / name
-        if candidate.exists():
-            return Tokenizer(candidate)
+        if kind(candidate) != "missing":
+            return Tokenizer(candidate)     # a directory or a FIFO by that name gets its sentence
     return None
 
 

@@ -20,6 +20,8 @@ import numpy as np
 
 from .config import ModelArgs
 from .errors import MinimistralError
+from .files import kind, read_small, unique_keys
+from .textio import show
 from .weights import StoredTensor, Weights, read_safetensors
 
 HF_NAMES = {  # HF suffix -> native suffix, per layer
@@ -37,23 +39,30 @@ HF_TOP = {"model.embed_tokens.weight": "tok_embeddings.weight",
           "model.norm.weight": "norm.weight", "lm_head.weight": "output.weight"}
 
 
-def expected_shapes(a: ModelArgs) -> dict[str, tuple]:
-    """Native tensor name -> shape, for every parameter the config implies."""
-    shapes = {"tok_embeddings.weight": (a.vocab_size, a.dim), "norm.weight": (a.dim,),
-              "output.weight": (a.vocab_size, a.dim)}
+def iter_expected(a: ModelArgs):
+    """(native tensor name, shape) for every parameter the config implies, layer by layer."""
+    yield from (("tok_embeddings.weight", (a.vocab_size, a.dim)), ("norm.weight", (a.dim,)),
+                ("output.weight", (a.vocab_size, a.dim)))
     for i in range(a.n_layers):
         p = f"layers.{i}."
-        shapes.update({
-            p + "attention_norm.weight": (a.dim,), p + "ffn_norm.weight": (a.dim,),
-            p + "attention.wq.weight": (a.n_heads * a.head_dim, a.dim),
-            p + "attention.wk.weight": (a.n_kv_heads * a.head_dim, a.dim),
-            p + "attention.wv.weight": (a.n_kv_heads * a.head_dim, a.dim),
-            p + "attention.wo.weight": (a.dim, a.n_heads * a.head_dim),
-            p + "feed_forward.w1.weight": (a.hidden_dim, a.dim),
-            p + "feed_forward.w3.weight": (a.hidden_dim, a.dim),
-            p + "feed_forward.w2.weight": (a.dim, a.hidden_dim),
-        })
-    return shapes
+        yield from (
+            (p + "attention_norm.weight", (a.dim,)), (p + "ffn_norm.weight", (a.dim,)),
+            (p + "attention.wq.weight", (a.n_heads * a.head_dim, a.dim)),
+            (p + "attention.wk.weight", (a.n_kv_heads * a.head_dim, a.dim)),
+            (p + "attention.wv.weight", (a.n_kv_heads * a.head_dim, a.dim)),
+            (p + "attention.wo.weight", (a.dim, a.n_heads * a.head_dim)),
+            (p + "feed_forward.w1.weight", (a.hidden_dim, a.dim)),
+            (p + "feed_forward.w3.weight", (a.hidden_dim, a.dim)),
+            (p + "feed_forward.w2.weight", (a.dim, a.hidden_dim)),
+        )
+
+
+LAYER_TENSORS = 9    # tensors per block: two norms, wq wk wv wo, w1 w2 w3
+
+
+def expected_shapes(a: ModelArgs) -> dict[str, tuple]:
+    """Native tensor name -> shape, for every parameter the config implies."""
+    return dict(iter_expected(a))
 
 
 def hf_name_to_native(name: str) -> str | None:
@@ -77,32 +86,37 @@ def hf_rope_perm(n_heads: int, head_dim: int) -> np.ndarray:
 
 
 def read_json(path: Path) -> dict:
+    """A small JSON object file (config.json, params.json, index.json): size-capped, no FIFO hang,
+    duplicate keys refused (json would silently keep the last one)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise MinimistralError(f"cannot read {path}: {e.strerror}.") from None
+        text = read_small(path).decode("utf-8")
     except UnicodeDecodeError:
-        raise MinimistralError(f"{path} is not UTF-8 text; is it the right file?") from None
+        raise MinimistralError(f"{show(path)} is not UTF-8 text; is it the right file?") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique_keys(path))
     except (json.JSONDecodeError, RecursionError) as e:
-        raise MinimistralError(f"{path} is not valid JSON ({getattr(e, 'msg', 'too deeply nested')}"
+        raise MinimistralError(f"{show(path)} is not valid JSON ({getattr(e, 'msg', 'too deeply nested')}"
                                f"); re-download it.") from None
     if not isinstance(data, dict):
-        raise MinimistralError(f"{path} should hold a JSON object.")
+        raise MinimistralError(f"{show(path)} should hold a JSON object.")
     return data
 
 
 def detect_layout(directory: Path) -> str:
     """'hf', 'native' or 'pth'; raises MinimistralError naming what is wrong or unsupported."""
-    if not directory.exists():
-        raise MinimistralError(f"model directory {directory} does not exist.")
-    if not directory.is_dir():
+    k = kind(directory)
+    if k == "missing":
+        raise MinimistralError(f"model directory {show(directory)} does not exist.")
+    if k != "dir":
         if directory.suffix.lower() == ".gguf":
-            raise MinimistralError(f"{directory} is a GGUF file (llama.cpp); minimistral reads the "
+            raise MinimistralError(f"{show(directory)} is a GGUF file (llama.cpp); minimistral reads the "
                                    f"original safetensors release: pass its directory instead.")
-        raise MinimistralError(f"{directory} is a file; pass the checkpoint's directory.")
-    names = {p.name for p in directory.iterdir()}
+        what = "a file" if k == "file" else f"not a directory (a {k})"
+        raise MinimistralError(f"{show(directory)} is {what}; pass the checkpoint's directory.")
+    try:
+        names = {p.name for p in directory.iterdir()}
+    except OSError as e:
+        raise MinimistralError(f"cannot list the model directory {show(directory)}: {e.strerror}.") from None
     if not names:
         raise MinimistralError(f"model directory {directory} is empty; download the checkpoint into it.")
     # The v0.3 repository ships both layouts side by side; a download may hold either or both.
@@ -142,7 +156,7 @@ def hf_shards(directory: Path) -> list[Path]:
             path = directory / shard
             if Path(shard).name != shard:
                 raise MinimistralError(f"{index} names a shard outside the directory: {shard!r}.")
-            if not path.exists():
+            if kind(path) == "missing":
                 raise MinimistralError(f"{index} names {shard}, which is missing from {directory}; "
                                        f"download it.")
             shards.append(path)
@@ -161,7 +175,8 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
     directory = Path(directory)
     layout = detect_layout(directory)
     if layout == "hf":
-        args = ModelArgs.from_hf_config(read_json(directory / "config.json"), str(directory / "config.json"))
+        cfg = read_json(directory / "config.json")
+        args = ModelArgs.from_hf_config(cfg, str(directory / "config.json"))
         tensors: dict[str, StoredTensor] = {}
         for shard in hf_shards(directory):
             for name, t in read_safetensors(shard).items():
@@ -171,14 +186,19 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
                         continue  # a buffer older transformers saved; RoPE is computed, not stored
                     raise MinimistralError(f"{shard} holds an unexpected tensor '{name}'; is this a "
                                            f"Mistral checkpoint?")
+                if native in tensors:     # two shards, one name: which one is meant is unknowable
+                    raise MinimistralError(f"tensor '{name}' is in both {tensors[native].path.name} and "
+                                           f"{shard.name}; the download mixes two checkpoints, re-download it.")
                 tensors[native] = t
-        if "output.weight" not in tensors and "tok_embeddings.weight" in tensors:
-            tensors["output.weight"] = tensors["tok_embeddings.weight"]  # tied embeddings
-        perm = {}
+        if "output.weight" not in tensors and "tok_embeddings.weight" in tensors and \
+                cfg.get("tie_word_embeddings") is True:
+            tensors["output.weight"] = tensors["tok_embeddings.weight"]  # tied embeddings, as declared
+        weights = Weights(tensors)
+        check_tensors(args, weights, directory, "hf")          # before anything sized by the config
         for i in range(args.n_layers):
-            perm[f"layers.{i}.attention.wq.weight"] = hf_rope_perm(args.n_heads, args.head_dim)
-            perm[f"layers.{i}.attention.wk.weight"] = hf_rope_perm(args.n_kv_heads, args.head_dim)
-        weights = Weights(tensors, out_perm=perm)
+            weights.out_perm[f"layers.{i}.attention.wq.weight"] = hf_rope_perm(args.n_heads, args.head_dim)
+            weights.out_perm[f"layers.{i}.attention.wk.weight"] = hf_rope_perm(args.n_kv_heads, args.head_dim)
+        return args, weights, layout
     else:
         args = ModelArgs.from_params_json(read_json(directory / "params.json"), str(directory / "params.json"))
         if layout == "native":
@@ -188,27 +208,67 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
             tensors = read_pth(directory / "consolidated.00.pth")
         tensors.pop("rope.freqs", None)  # a RoPE buffer some native exports keep; RoPE is computed
         weights = Weights(tensors)       # native rows already use the interleaved RoPE pairing
-    check_tensors(args, weights, directory)
+    check_tensors(args, weights, directory, layout)
     return args, weights, layout
 
 
-def check_tensors(args: ModelArgs, weights: Weights, directory: Path) -> None:
-    """Every tensor the config implies is present, with that shape, and nothing else."""
-    expected = expected_shapes(args)
-    missing = [n for n in expected if n not in weights.tensors]
-    if missing:
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-        raise MinimistralError(f"{directory}: the weights lack '{missing[0]}'{more} that the config "
-                               f"implies; is a shard missing or the config wrong?")
-    extra = [n for n in weights.tensors if n not in expected]
-    if extra:
-        raise MinimistralError(f"{directory}: the weights hold '{extra[0]}', which the config does not "
-                               f"imply (n_layers={args.n_layers}); does the config match the weights?")
-    for name, shape in expected.items():
+NATIVE_TO_HF = {v: k for k, v in HF_NAMES.items()}
+NATIVE_TOP_TO_HF = {v: k for k, v in HF_TOP.items()}
+
+
+def file_name(native: str, layout: str) -> str:
+    """How the checkpoint's own files name a tensor: 'model.layers.1.mlp.up_proj.weight' for HF."""
+    if layout != "hf":
+        return native
+    if native in NATIVE_TOP_TO_HF:
+        return NATIVE_TOP_TO_HF[native]
+    _, i, rest = native.split(".", 2)
+    return f"model.layers.{i}.{NATIVE_TO_HF[rest]}"
+
+
+def check_tensors(args: ModelArgs, weights: Weights, directory: Path, layout: str = "native") -> None:
+    """Every tensor the config implies is present, with that shape, and nothing else.
+
+    This is where a config's sizes meet the tensors actually present, before the model
+    allocates anything by them: a config claiming 10^8 layers or a width of 10^9 is refused here
+    after looking at as many names as the files hold, never by building 10^8 of anything.
+    """
+    keys = {"hf": "num_hidden_layers"}.get(layout, "n_layers")
+    total = 3 + LAYER_TENSORS * args.n_layers
+    for name, shape in iter_expected(args):          # stops at the first missing tensor
+        if name not in weights.tensors:
+            present = sum(1 for n in weights.tensors if _implied(n, args))
+            more = total - present - 1
+            shown = file_name(name, layout)
+            shown = shown if shown == name else f"{shown}' ('{name}"
+            raise MinimistralError(f"{show(directory)}: the weights lack '{shown}'"
+                                   f"{f' and {more:,} more' if more else ''} that the config implies "
+                                   f"({keys}={args.n_layers}); is a shard missing or the config wrong?")
         t = weights.tensors[name]
         if tuple(t.shape) != shape:
-            raise MinimistralError(f"{t.path}: tensor '{t.name}' has shape {list(t.shape)} but the "
+            raise MinimistralError(f"{show(t.path)}: tensor '{t.name}' has shape {list(t.shape)} but the "
                                    f"config implies {list(shape)}; the config does not match the weights.")
+    extra = [n for n in weights.tensors if not _implied(n, args)]
+    if extra:
+        raise MinimistralError(f"{show(directory)}: the weights hold '{file_name(extra[0], layout) if _known(extra[0]) else extra[0]}', "
+                               f"which the config does not imply ({keys}={args.n_layers}); does the config "
+                               f"match the weights?")
+
+
+def _known(native: str) -> bool:
+    if native in NATIVE_TOP_TO_HF:
+        return True
+    parts = native.split(".", 2)
+    return len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[2] in NATIVE_TO_HF
+
+
+def _implied(native: str, args: ModelArgs) -> bool:
+    """Is this native name one the config implies (a top tensor or a known one of layer < n_layers)?"""
+    if native in NATIVE_TOP_TO_HF:
+        return True
+    parts = native.split(".", 2)
+    return (len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[1] == str(int(parts[1]))
+            and int(parts[1]) < args.n_layers and parts[2] in NATIVE_TO_HF)
 
 
 PAGE = 4096   # bytes of one memory page

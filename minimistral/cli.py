@@ -7,14 +7,47 @@
 
 Errors a user can cause (MinimistralError) become one line on stderr and exit code 2;
 anything else is a bug in minimistral: one line and exit code 1 (``--debug`` shows the traceback).
+``main`` is the one place that meets the world outside (see ``run``): a reader that closes the
+pipe (``| head -1``) ends the command quietly with 141 (128 + SIGPIPE, what a shell reports for
+``yes | head -1``); a full disk or a dead terminal is one sentence and exit 2; warnings wait until
+the command has produced output, so an error is never preceded by them; every message is
+printed through textio.show, so no file or tensor name can put a control character on the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import signal
 import sys
 
 from .errors import MinimistralError
+from .textio import checked_text, show
+
+EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)   # 141: the reader closed our stdout pipe
+WRITE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+_warnings: list[str] = []     # warnings held until the command produces output (see warn)
+
+
+def say(message: str, kind: str = "error") -> None:
+    """One line on stderr, 'minimistral: <kind>: message', escaped; a dead stderr is ignored."""
+    try:
+        print(f"minimistral: {kind}: {show(message)}", file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def warn(message: str) -> None:
+    """A warning, printed only once the command has produced output (flush_warnings) or ended
+    well: a command that fails prints its error alone, not warnings that led nowhere."""
+    _warnings.append(message)
+
+
+def flush_warnings() -> None:
+    while _warnings:
+        say(_warnings.pop(0), "warning")
 
 
 def cmd_demo(opts) -> int:
@@ -48,7 +81,7 @@ def cmd_figures(opts) -> int:
     from .figures import write_all
 
     for path in write_all(opts.out):
-        print(path)
+        print(show(path))
     return 0
 
 
@@ -113,9 +146,9 @@ def cmd_info(opts) -> int:
                "pth": "Mistral native (params.json + consolidated.00.pth, read without torch)"}
     window = (f"{args.sliding_window} (sliding window attention)" if args.sliding_window
               else "none (full causal attention)")
-    print(f"checkpoint : {Path(opts.model)}")
+    print(f"checkpoint : {show(Path(opts.model))}")
     print(f"layout     : {layouts[layout]}")
-    print(f"files      : {', '.join(Path(p).name for p in files)}")
+    print(f"files      : {', '.join(show(Path(p).name) for p in files)}")
     print(f"config     : dim={args.dim} n_layers={args.n_layers} head_dim={args.head_dim} "
           f"hidden_dim={args.hidden_dim} n_heads={args.n_heads} n_kv_heads={args.n_kv_heads} "
           f"vocab_size={args.vocab_size} norm_eps={args.norm_eps:g} rope_theta={args.rope_theta:g}")
@@ -126,7 +159,7 @@ def cmd_info(opts) -> int:
     print(f"est. RAM   : {human(weights.nbytes() + kv_bytes)} = {human(weights.nbytes())} mapped weights + "
           f"{human(kv_bytes)} float32 KV cache ({args.sliding_window or args.context_len} positions"
           f"{'' if args.sliding_window else ', grows with the text'}), plus pre-fill buffers")
-    print(f"tokenizer  : {f'{tok.path.name} ({tok.vocab_size} pieces)' if tok else 'not found (no tokenizer.model)'}")
+    print(f"tokenizer  : {f'{show(tok.path.name)} ({tok.vocab_size} pieces)' if tok else 'not found (no tokenizer.model)'}")
     return 0
 
 
@@ -143,6 +176,9 @@ def load_for_text(opts):
     from .generation import check_options
 
     check_options(opts.max_tokens, opts.temperature, opts.top_p, opts.seed, opts.chunk_size)
+    for name in ("prompt", "system"):                 # text in: one policy (textio.checked_text)
+        if getattr(opts, name, None) is not None:
+            setattr(opts, name, checked_text(getattr(opts, name), f"--{name}"))
     detect_layout(Path(opts.model))
     if _find_tokenizer(opts.model) is None:
         raise MinimistralError(f"{opts.model} has no tokenizer.model; copy it next to the weights "
@@ -155,8 +191,8 @@ def warn_past_context(model, n_tokens: int) -> None:
     """Without a window, positions past the trained context are extrapolation: warn on stderr."""
     a = model.args
     if a.sliding_window is None and n_tokens > a.context_len:
-        print(f"minimistral: warning: {n_tokens} tokens exceed the {a.context_len} positions this model "
-              f"was trained on (no sliding window); expect the text to degrade.", file=sys.stderr)
+        warn(f"{n_tokens} tokens exceed the {a.context_len} positions this model "
+             f"was trained on (no sliding window); expect the text to degrade.")
 
 
 def stream_text(session, tokenizer, prompt_ids, opts, context=None, out=None):
@@ -178,6 +214,7 @@ def stream_text(session, tokenizer, prompt_ids, opts, context=None, out=None):
                                 eos_id=tokenizer.eos_id):
         if first is None:
             first = time.perf_counter()
+            flush_warnings()
         ids.append(token)
         if token != tokenizer.eos_id:
             out.write(text.add(token))
@@ -198,6 +235,7 @@ def cmd_generate(opts) -> int:
     prompt_ids = tok.encode(opts.prompt)
     warn_past_context(model, len(prompt_ids) + opts.max_tokens)
     ids, prefill_s, decode_s = stream_text(model.session(), tok, prompt_ids, opts)
+    flush_warnings()
     print()
     print(f"prompt {len(prompt_ids)} tokens, pre-fill {rate(len(prompt_ids), prefill_s)}; "
           f"generated {len(ids)} tokens, decode {rate(len(ids) - 1, decode_s)}; {memory_summary()}",
@@ -209,15 +247,20 @@ def cmd_chat(opts) -> int:
     """Multi-turn chat on stdin: the rolling cache is kept, each turn feeds only its new tokens."""
     from .tokenizer import GUARDRAIL_PROMPT
 
+    if sys.stdin is None:
+        raise MinimistralError("standard input is closed; chat reads your messages from it "
+                               "(one per line).")
     model, tok = load_for_text(opts)
     system = GUARDRAIL_PROMPT if opts.guardrail else opts.system
     session = model.session()
     interactive = sys.stdin.isatty()
     print("chat: type a message and press Enter; an empty line or Ctrl-D ends.", file=sys.stderr)
+    n_line = 0
     while True:
         if interactive:
             print("> ", end="", flush=True)
-        line = sys.stdin.readline()
+        n_line += 1
+        line = read_line(sys.stdin, f"chat line {n_line} (standard input)")
         if not line.strip():
             break
         user = line.rstrip("\n")
@@ -244,6 +287,17 @@ def cmd_chat(opts) -> int:
               f"({rate(len(ids) - 1, decode_s)}); {session.position} tokens in the conversation]",
               file=sys.stderr)
     return 0
+
+
+def read_line(stream, what: str) -> str:
+    """One line of text from a stream, under the text policy (textio.checked_text)."""
+    try:
+        raw = stream.buffer.readline() if hasattr(stream, "buffer") else stream.readline()
+    except OSError as e:
+        raise MinimistralError(f"cannot read standard input: {e.strerror}.") from None
+    except UnicodeDecodeError as e:
+        raw = e.object
+    return checked_text(raw, what)
 
 
 def add_model_options(p, chat: bool = False) -> None:
@@ -309,23 +363,69 @@ def main(argv=None) -> int:
     if opts.command is None:
         parser.print_help()
         return 2
+    return run(COMMANDS[opts.command][0], opts)
+
+
+def run(command, opts) -> int:
+    """Run one command; the one place that turns what went wrong into a line and an exit code."""
+    _warnings.clear()
+    if sys.stderr is None:                        # 2>&- : nowhere to write messages
+        sys.stderr = open(os.devnull, "w")
     try:
-        return COMMANDS[opts.command][0](opts)
+        if sys.stdout is None:
+            raise MinimistralError("standard output is closed; nowhere to write (redirect it to a "
+                                   "file or /dev/null instead).")
+        if getattr(opts, "model", None) == "":
+            raise MinimistralError("--model is empty; pass the checkpoint directory.")
+        code = command(opts)
+        sys.stdout.flush()                        # a full disk shows here for buffered output
+        flush_warnings()
+        return code
     except MinimistralError as e:
         if opts.debug:
             raise
-        print(f"minimistral: error: {e}", file=sys.stderr)
+        say(str(e))
         return 2
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as cat or yes do, and keep Python from
+        # complaining when it flushes stdout at exit.
+        _silence_stdout()
+        return EXIT_PIPE
     except KeyboardInterrupt:
-        print("minimistral: interrupted.", file=sys.stderr)
+        try:
+            print("minimistral: interrupted.", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
         return 130
+    except OSError as e:
+        if e.errno in WRITE_ERRNOS:
+            if opts.debug:
+                raise
+            _silence_stdout()
+            where = show(e.filename) if e.filename else "the standard output"
+            say(f"cannot write to {where}: {e.strerror or os.strerror(e.errno)}.")
+            return 2
+        return _internal(e, opts)
     except Exception as e:  # a bug in minimistral, not the user's fault
-        if opts.debug:
-            raise
-        print(f"minimistral: internal error ({type(e).__name__}: {e}); rerun with --debug "
-              f"for the traceback and please report it.", file=sys.stderr)
-        return 1
+        return _internal(e, opts)
 
+
+def _internal(e: Exception, opts) -> int:
+    if opts.debug:
+        raise e
+    say(f"internal error ({type(e).__name__}: {e}); rerun with --debug "
+        f"for the traceback and please report it.")
+    return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):     # not a real file (a test's capture)
+        pass
 
 if __name__ == "__main__":
     sys.exit(main())

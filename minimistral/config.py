@@ -16,9 +16,13 @@ Dimension legend, used in every shape comment of minimistral:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import MinimistralError
+from .limits import MAX_SIZE
 
 
 @dataclass(frozen=True)
@@ -40,25 +44,46 @@ class ModelArgs:
     def __post_init__(self):
         self.check()
 
-    def check(self, source: str = "the model config") -> None:
-        """Raise MinimistralError if the numbers cannot describe a Mistral model."""
+    def check(self, source: str = "the model config", keys: dict | None = None) -> None:
+        """Raise MinimistralError if the numbers cannot describe a Mistral model minimistral can run.
+
+        The one validator of a config's values (every layout goes through it, before anything is
+        allocated): sizes are whole numbers in [1, 2^31 - 1] (limits.MAX_SIZE), the heads divide,
+        norm_eps is in (0, 1) and rope_theta a finite number > 1 (a base <= 1 would make the
+        rotation speeds grow with the pair index; inf or 1e300 for eps silently zero the model).
+        ``keys`` maps our field names to the file's own (``dim`` -> ``hidden_size``) so the
+        message names what the user sees in the file.
+        """
+        key = (keys or {}).get
         for name in ("dim", "n_layers", "head_dim", "hidden_dim", "n_heads", "n_kv_heads",
                      "context_len", "vocab_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise MinimistralError(f"{source}: {name} must be a positive integer, got {value!r}.")
+                raise MinimistralError(f"{source}: {key(name, name)} must be a positive integer, got {value!r}.")
+            if value > MAX_SIZE:
+                raise MinimistralError(f"{source}: {key(name, name)} = {value} is beyond any real model "
+                                       f"(at most {MAX_SIZE}); is the config corrupt?")
         if self.head_dim % 2:
-            raise MinimistralError(f"{source}: head_dim must be even for rotary embeddings, got {self.head_dim}.")
+            raise MinimistralError(f"{source}: {key('head_dim', 'head_dim')} must be even for rotary "
+                                   f"embeddings, got {self.head_dim}.")
         if self.n_heads % self.n_kv_heads:
             raise MinimistralError(
-                f"{source}: n_heads ({self.n_heads}) must be a multiple of n_kv_heads ({self.n_kv_heads}).")
+                f"{source}: {key('n_heads', 'n_heads')} ({self.n_heads}) must be a multiple of "
+                f"{key('n_kv_heads', 'n_kv_heads')} ({self.n_kv_heads}).")
         w = self.sliding_window
-        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
-            raise MinimistralError(f"{source}: sliding_window must be a positive integer or null, got {w!r}.")
-        for name in ("norm_eps", "rope_theta"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise MinimistralError(f"{source}: {name} must be a positive number, got {value!r}.")
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_SIZE):
+            raise MinimistralError(f"{source}: {key('sliding_window', 'sliding_window')} must be a positive "
+                                   f"integer (at most {MAX_SIZE}) or null, got {w!r}.")
+        eps, theta = self.norm_eps, self.rope_theta
+        for name, value in (("norm_eps", eps), ("rope_theta", theta)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise MinimistralError(f"{source}: {key(name, name)} must be a finite number, got {value!r}.")
+        if not (0 < eps < 1 and np.float32(eps) > 0):
+            raise MinimistralError(f"{source}: {key('norm_eps', 'norm_eps')} must lie between 0 and 1 "
+                                   f"(Mistral uses 1e-5), got {eps!r}.")
+        if not theta > 1:
+            raise MinimistralError(f"{source}: {key('rope_theta', 'rope_theta')} must be greater than 1 "
+                                   f"(Mistral uses 10000 or 1000000), got {theta!r}.")
 
     @property
     def n_rep(self) -> int:
@@ -70,27 +95,39 @@ class ModelArgs:
 
     @classmethod
     def from_hf_config(cls, cfg: dict, source: str = "config.json") -> "ModelArgs":
-        """From a transformers ``config.json`` (MistralConfig)."""
+        """From a transformers ``config.json`` (MistralConfig); refuses what minimistral does not run."""
         def need(key):
             if key not in cfg:
                 raise MinimistralError(f"{source} has no '{key}'; is this a Mistral config.json?")
             return cfg[key]
 
+        model_type = cfg.get("model_type", "mistral")
+        if model_type != "mistral":
+            raise MinimistralError(f"{source}: model_type is {model_type!r}; minimistral runs Mistral "
+                                   f"models (model_type 'mistral') only.")
+        unsupported(cfg, source, {"hidden_act": "hidden_act", "rope_scaling": "rope_scaling",
+                                  "quantization_config": "quantization_config"})
         rope = cfg.get("rope_parameters") or {}
-        theta = cfg.get("rope_theta", rope.get("rope_theta", 10000.0) if isinstance(rope, dict) else 10000.0)
+        if not isinstance(rope, dict):
+            raise MinimistralError(f"{source}: rope_parameters must be an object, got {rope!r}.")
+        if rope.get("rope_type", "default") != "default":
+            raise MinimistralError(f"{source}: rope_parameters asks for rope_type "
+                                   f"{rope.get('rope_type')!r}; minimistral implements the default RoPE only.")
+        theta = cfg.get("rope_theta", rope.get("rope_theta", 10000.0))
         dim, n_heads = need("hidden_size"), need("num_attention_heads")
         head_dim = cfg.get("head_dim")
         if head_dim is None:
             head_dim = _divide(dim, n_heads, source, "hidden_size", "num_attention_heads")
+        n_kv_heads = cfg.get("num_key_value_heads")
         args = dict(
             dim=dim, n_layers=need("num_hidden_layers"), head_dim=head_dim,
             hidden_dim=need("intermediate_size"), n_heads=n_heads,
-            n_kv_heads=cfg.get("num_key_value_heads", n_heads),
+            n_kv_heads=n_heads if n_kv_heads is None else n_kv_heads,      # HF: null means MHA
             sliding_window=cfg.get("sliding_window"),
             context_len=cfg.get("max_position_embeddings", 8192 if cfg.get("sliding_window") else 32768),
             vocab_size=need("vocab_size"), norm_eps=cfg.get("rms_norm_eps", 1e-5), rope_theta=theta,
         )
-        return cls._build(args, source)
+        return cls._build(args, source, HF_KEYS)
 
     @classmethod
     def from_params_json(cls, cfg: dict, source: str = "params.json") -> "ModelArgs":
@@ -100,6 +137,9 @@ class ModelArgs:
                 raise MinimistralError(f"{source} has no '{key}'; is this a Mistral params.json?")
             return cfg[key]
 
+        unsupported(cfg, source, {"hidden_act": "hidden_act", "rope_scaling": "rope_scaling",
+                                  "moe": "moe", "vision_encoder": "vision_encoder",
+                                  "quantization": "quantization"})
         window = cfg.get("sliding_window")
         args = dict(
             dim=need("dim"), n_layers=need("n_layers"), head_dim=cfg.get("head_dim"),
@@ -111,17 +151,17 @@ class ModelArgs:
         )
         if args["head_dim"] is None:
             args["head_dim"] = _divide(args["dim"], args["n_heads"], source, "dim", "n_heads")
-        return cls._build(args, source)
+        return cls._build(args, source, PARAMS_KEYS)
 
     @classmethod
-    def _build(cls, args: dict, source: str) -> "ModelArgs":
-        # JSON floats like 4096.0 or strings are config errors, not crashes.
-        try:
-            return cls(**args)
-        except MinimistralError as e:
-            raise MinimistralError(str(e).replace("the model config", source)) from None
-        except TypeError as e:  # pragma: no cover - defensive
-            raise MinimistralError(f"{source}: {e}.") from None
+    def _build(cls, args: dict, source: str, keys: dict) -> "ModelArgs":
+        # JSON floats like 4096.0 or strings are config errors, not crashes; check before building
+        # so the message uses the file's own keys.
+        unchecked = object.__new__(cls)               # the values as read, not yet accepted
+        for name, value in args.items():
+            object.__setattr__(unchecked, name, value)
+        unchecked.check(source, keys)
+        return cls(**args)
 
     def n_params(self) -> int:
         """Parameter count (untied embeddings): 7,241,732,096 for the 7B."""
@@ -129,6 +169,33 @@ class ModelArgs:
         attn = D * self.n_heads * Hd * 2 + D * self.n_kv_heads * Hd * 2   # wq, wo, wk, wv
         block = attn + 3 * D * F + 2 * D                                  # + w1, w2, w3, two norms
         return self.n_layers * block + 2 * V * D + D                      # + embeddings, output, norm
+
+
+# Our field name -> the file's key, for messages about that file.
+HF_KEYS = {"dim": "hidden_size", "n_layers": "num_hidden_layers", "head_dim": "head_dim",
+           "hidden_dim": "intermediate_size", "n_heads": "num_attention_heads",
+           "n_kv_heads": "num_key_value_heads", "sliding_window": "sliding_window",
+           "context_len": "max_position_embeddings", "vocab_size": "vocab_size",
+           "norm_eps": "rms_norm_eps", "rope_theta": "rope_theta"}
+PARAMS_KEYS = {name: name for name in HF_KEYS}
+
+# What a config may ask for that minimistral does not implement: key -> accepted values.
+SUPPORTED = {"hidden_act": ("silu", "swish"), "rope_scaling": (None,), "quantization_config": (None,),
+             "moe": (None,), "vision_encoder": (None,), "quantization": (None,)}
+WHAT = {"hidden_act": "the activation", "rope_scaling": "RoPE scaling",
+        "quantization_config": "quantized weights", "quantization": "quantized weights",
+        "moe": "a mixture of experts (Mixtral)", "vision_encoder": "a vision encoder (Pixtral)"}
+
+
+def unsupported(cfg: dict, source: str, keys: dict) -> None:
+    """Refuse a config that asks for something minimistral does not implement, naming it."""
+    for key in keys:
+        if key in cfg and cfg[key] not in SUPPORTED[key]:
+            if key == "hidden_act":
+                raise MinimistralError(f"{source}: hidden_act is {cfg[key]!r}; Mistral's feed-forward uses "
+                                       f"SiLU ('silu') and minimistral implements only that.")
+            raise MinimistralError(f"{source} asks for {WHAT[key]} ('{key}'), which minimistral does not "
+                                   f"implement; it runs the plain Mistral 7B architecture.")
 
 
 def _divide(dim, n_heads, source: str, dim_key: str, heads_key: str) -> int:

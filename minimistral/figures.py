@@ -20,6 +20,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from .errors import MinimistralError
+from .textio import show
 from .masks import causal_mask, sliding_window_mask
 from .receptive_field import reach_matrix, reach_per_layer, theory_reach
 
@@ -182,12 +183,16 @@ def write_all(out_dir="figures") -> list[Path]:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise MinimistralError(f"cannot create the figures directory {out} ({e.strerror}); "
+        raise MinimistralError(f"cannot create the figures directory {show(out)} ({e.strerror}); "
                                f"pass another one with --out.") from None
     written = []
     for name, make in all_figures().items():
         fig, _ = make()
         path = out / f"{name}.png"
-        fig.savefig(path, dpi=100)
+        try:
+            fig.savefig(path, dpi=100)
+        except OSError as e:
+            raise MinimistralError(f"cannot write {show(path)} ({e.strerror or e}); pass another "
+                                   f"directory with --out.") from None
         written.append(path)
     return written

@@ -18,9 +18,14 @@ tokens (ids 3 and 4) and mistral-common puts the system prompt before the *last*
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .errors import MinimistralError
+from .files import read_small
+from .textio import checked_text, show
+
+MAX_TOKENIZER_BYTES = 64 * 2**20       # tokenizer.model is 0.5 to 2 MB in every release
 
 # Paper section 5.1 (shared/reference §4), verbatim: the system prompt of `--guardrail`.
 GUARDRAIL_PROMPT = ("Always assist with care, respect, and truth. Respond with utmost utility yet "
@@ -36,16 +41,19 @@ class Tokenizer:
     def __init__(self, path):
         import sentencepiece
 
+        if not isinstance(path, (str, os.PathLike)):
+            raise MinimistralError(f"the tokenizer path must be a file name, got {type(path).__name__}.")
         self.path = Path(path)
-        if not self.path.is_file():
-            raise MinimistralError(f"tokenizer file {self.path} does not exist.")
+        # Read through files.py (a FIFO or a directory gets a sentence, not a hang), then hand
+        # sentencepiece the bytes: no path encoding issues with names that are not UTF-8.
+        proto = read_small(self.path, MAX_TOKENIZER_BYTES, "tokenizer file")
         self.sp = sentencepiece.SentencePieceProcessor()
         try:
-            ok = self.sp.Load(str(self.path))
-        except (OSError, RuntimeError):
+            ok = self.sp.LoadFromSerializedProto(proto)
+        except (OSError, RuntimeError, TypeError):
             ok = False
-        if not ok:
-            raise MinimistralError(f"{self.path} is not a sentencepiece tokenizer model; re-download it.")
+        if not ok or self.sp.get_piece_size() < 1:
+            raise MinimistralError(f"{show(self.path)} is not a sentencepiece tokenizer model; re-download it.")
         self.bos_id, self.eos_id = self.sp.bos_id(), self.sp.eos_id()
         self.vocab_size = self.sp.get_piece_size()
         inst = [self.sp.piece_to_id(p) for p in ("[INST]", "[/INST]")]
@@ -53,17 +61,36 @@ class Tokenizer:
         self.inst_ids = tuple(inst) if all(self.sp.is_control(i) for i in inst) else None
 
     def encode(self, text: str, bos: bool = True, eos: bool = False) -> list[int]:
-        """Token ids of text, with <s> in front unless bos=False. Text like "<s>" is plain text."""
-        ids = self.sp.encode(text)
+        """Token ids of text, with <s> in front unless bos=False. Text like "<s>" is plain text.
+
+        Text must be valid Unicode (textio.checked_text: bytes must be UTF-8, no lone surrogates).
+        """
+        ids = self.sp.encode(checked_text(text, "the text to encode"))
         return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
 
     def decode(self, ids) -> str:
         """Text for ids; control tokens (<s>, </s>) are dropped by sentencepiece, never stripped by hand."""
-        return self.sp.decode([int(i) for i in ids])
+        return self.sp.decode(self.checked_ids(ids))
 
     def piece(self, token_id: int) -> str:
         """The vocabulary piece of one id, e.g. 5255 -> '▁cat' (for labels in figures)."""
-        return self.sp.id_to_piece(int(token_id))
+        return self.sp.id_to_piece(self.checked_ids([token_id])[0])
+
+    def checked_ids(self, ids) -> list[int]:
+        """ids as a list of Python ints in [0, vocab_size), else MinimistralError saying which."""
+        import numbers
+
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise MinimistralError(f"token ids must be a sequence of integers, got {type(ids).__name__}.")
+        out = []
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise MinimistralError(f"token ids must be integers, got {i!r}.")
+            if not 0 <= i < self.vocab_size:
+                raise MinimistralError(f"token id {int(i)} is outside this tokenizer's {self.vocab_size} "
+                                       f"pieces (0..{self.vocab_size - 1}); was it made by another model?")
+            out.append(int(i))
+        return out
 
     # ---- the v1 instruct template ---------------------------------------------------------------
 

@@ -27,6 +27,8 @@ import numpy as np
 
 from .errors import MinimistralError
 from .fastpath import bf16_matmul_transposed
+from .files import open_input, unique_keys
+from .textio import show
 
 # safetensors dtype -> (storage dtype of the raw view, bytes per element)
 DTYPES = {
@@ -87,11 +89,8 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, StoredTensor]:
     disagrees with the byte range, ranges that overlap or run past the end (a truncated download).
     """
     path = Path(path)
-    where = f"{path}"
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise MinimistralError(f"cannot open {where}: {e.strerror}.") from None
+    where = show(path)
+    f = open_input(path)
     with f:
         size = os.fstat(f.fileno()).st_size
         if size < 8:
@@ -102,7 +101,7 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, StoredTensor]:
             raise MinimistralError(f"{where}: the header length ({n} bytes) runs past the end of the "
                                    f"file ({size} bytes); the file is truncated or not safetensors.")
         try:
-            header = json.loads(f.read(n).decode("utf-8"))
+            header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=unique_keys(path))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise MinimistralError(f"{where}: the header is not valid JSON; the file is corrupt "
                                    f"or not safetensors.") from None

@@ -85,10 +85,10 @@ def test_config_unreadable(capsys, ckpt):
 
 @pytest.mark.parametrize("changes, words", [
     ({"num_attention_heads": 7, "head_dim": None}, ["divisible"]),
-    ({"num_key_value_heads": 3}, ["multiple of n_kv_heads"]),
+    ({"num_key_value_heads": 3}, ["multiple of num_key_value_heads"]),   # the file's own keys
     ({"sliding_window": 0}, ["sliding_window"]),
     ({"sliding_window": -4}, ["sliding_window"]),
-    ({"num_hidden_layers": 0}, ["n_layers"]),
+    ({"num_hidden_layers": 0}, ["num_hidden_layers"]),
 ])
 def test_config_values_out_of_range(capsys, ckpt, changes, words):
     cfg = json.loads((ckpt / "config.json").read_text())

@@ -19,6 +19,7 @@ been through the model yet (its logits were never needed); the session keeps it 
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -43,8 +44,8 @@ def check_options(max_tokens, temperature, top_p, seed, chunk_size) -> None:
         raise MinimistralError(f"temperature must be a number >= 0 (0 = greedy), got {temperature!r}.")
     if not _is_number(top_p) or not 0 < top_p <= 1:
         raise MinimistralError(f"top_p must be a number in (0, 1] (1 = no nucleus cut), got {top_p!r}.")
-    if seed is not None and not _is_int(seed):
-        raise MinimistralError(f"seed must be a whole number (or None for a random seed), got {seed!r}.")
+    if seed is not None and (not _is_int(seed) or seed < 0):
+        raise MinimistralError(f"seed must be a whole number >= 0 (or None for a random seed), got {seed!r}.")
     check_chunk_size(chunk_size)
 
 
@@ -64,8 +65,9 @@ class Session:
 
     def __init__(self, model, cache=None):
         self.model = model
-        self.cache = model.new_cache() if cache is None else cache
+        self.cache = model.new_cache() if cache is None else model._cache(cache)
         self.pending: list[int] = []     # chosen (prompt or sampled) but not yet through the model
+        self._live = None                # weak reference to the stream() generator under way
 
     @property
     def position(self) -> int:
@@ -92,22 +94,43 @@ class Session:
         """
         check_options(max_tokens, temperature, top_p, seed, chunk_size)
         eos = self.eos(eos_id)
-        prompt = [] if len(prompt_ids) == 0 else [int(t) for t in self.model._tokens(prompt_ids)]
-        self.pending += prompt
-        if not self.pending:
+        live = self._live() if self._live is not None else None
+        if live is not None and live.gi_frame is not None:
+            # Both would append to one `pending` and one cache: their tokens would interleave.
+            raise MinimistralError("this session already has a stream under way; finish it (or call its "
+                                   ".close()) before starting another, or use a second session.")
+        prompt = [int(t) for t in self.model._tokens(prompt_ids, allow_empty=True)]
+        if not self.pending and not prompt:
             raise MinimistralError("the prompt is empty and nothing is pending: give at least one token "
                                    "id (e.g. <s> = 1).")
+        self.pending += prompt
         rng = np.random.default_rng(seed)
-        return self._tokens(max_tokens, temperature, top_p, rng, chunk_size, eos)
+        gen = self._tokens(max_tokens, temperature, top_p, rng, chunk_size, eos)
+        self._live = weakref.ref(gen)
+        return gen
 
     def generate(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
                  seed: int | None = None, chunk_size: int | None = None, eos_id="auto") -> list[int]:
         """The list of new tokens: ``list(self.stream(...))``."""
         return list(self.stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id))
 
+    def sampleable(self, logits: np.ndarray) -> np.ndarray:
+        """logits [V] with the ids the tokenizer cannot decode masked out (-inf).
+
+        A padded vocabulary (a model with 32064 rows, a tokenizer with 32000 pieces) would
+        otherwise let sampling pick an id no tokenizer can turn into text. Without a tokenizer
+        every id is a candidate.
+        """
+        n = getattr(getattr(self.model, "tokenizer", None), "vocab_size", None)
+        if n is None or n >= len(logits):
+            return logits
+        masked = logits.copy()
+        masked[n:] = -np.inf                                               # [V]
+        return masked
+
     def _tokens(self, max_tokens, temperature, top_p, rng, chunk_size, eos):
         for n in range(max_tokens):
-            logits = self._feed(chunk_size)                                # [V]
+            logits = self.sampleable(self._feed(chunk_size))              # [V]
             token = sample_token(logits, temperature, top_p, rng)
             self.pending.append(token)        # part of the sequence; fed on the next step
             yield token
@@ -120,7 +143,7 @@ class Session:
         A chunk leaves ``pending`` only once it is in the cache, so an interrupted call (the
         cache rolls back) leaves the session consistent.
         """
-        size = chunk_size or self.model.args.sliding_window or len(self.pending)
+        size = self.model.chunk_tokens(chunk_size, len(self.pending))
         while self.pending:
             chunk = self.pending[:size]
             logits = self.model.prefill(chunk, self.cache, chunk_size=len(chunk))   # [1, V]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .limits import SCORE_BYTES
+
 
 def kv_head_of(n_heads: int, n_kv_heads: int) -> np.ndarray:
     """int [H]: the kv head each query head reads. kv_head_of(8, 2) -> [0 0 0 0 1 1 1 1]."""
@@ -28,10 +30,16 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     """Scaled dot-product attention with kv heads shared by groups of query heads.
 
     q [T, H, Hd], k and v [S, K, Hd], allowed bool [T, S] (masks.py) -> [T, H, Hd] float32.
+    Queries are independent rows, so a long chunk goes through in blocks of queries whose
+    scores [K, G, t, S] stay under limits.SCORE_BYTES: the same result, bounded memory.
     """
     T, H, Hd = q.shape
     S, K, _ = k.shape
     G = H // K
+    rows = max(1, SCORE_BYTES // (4 * H * S))            # queries per block within the ceiling
+    if T > rows and T > 1:
+        return np.concatenate([grouped_attention(q[t:t + rows], k, v, allowed[t:t + rows])
+                               for t in range(0, T, rows)])                  # [T, H, Hd]
     qg = q.reshape(T, K, G, Hd).transpose(1, 2, 0, 3).reshape(K, G * T, Hd)  # [K, G*T, Hd]
     if T == 1:                                                                # decoding
         keys = key_blocks(S, G * Hd)

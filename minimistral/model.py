@@ -22,6 +22,7 @@ from .config import ModelArgs
 from .errors import MinimistralError
 from .generation import Session, check_chunk_size
 from .gqa import grouped_attention
+from .limits import check_fits, max_chunk_tokens
 from .masks import sliding_window_mask
 from .rolling_buffer import RollingBufferCache
 from .rope import apply_rope, rope_angles
@@ -46,6 +47,20 @@ FORWARD_CHUNK = 512
 
 class NonFiniteError(MinimistralError):
     """The forward pass produced inf or NaN (which layer is in the message)."""
+
+
+def finite(x: np.ndarray, where: str) -> np.ndarray:
+    """x, or NonFiniteError naming where inf or NaN appeared (embeddings, a layer, the final norm,
+    the output layer): a corrupt weight never turns into silent garbage text."""
+    if not np.isfinite(x).all():
+        raise NonFiniteError(f"the forward pass produced inf or NaN in {where}; the weights may be corrupt.")
+    return x
+
+
+def _describe(value) -> str:
+    """A short, safe description of a bad argument: its type, and its value if small."""
+    text = repr(value)
+    return f"{type(value).__name__} {text}" if len(text) <= 40 else type(value).__name__
 
 
 class Mistral:
@@ -94,14 +109,29 @@ class Mistral:
 
     # ---- whole passes ---------------------------------------------------------------------------
 
-    def _tokens(self, tokens) -> np.ndarray:
-        ids = np.asarray(tokens)
-        if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
-            raise MinimistralError("tokens must be a non-empty 1-D sequence of integer ids.")
+    def _tokens(self, tokens, allow_empty: bool = False) -> np.ndarray:
+        """The one check of token ids from a caller: a 1-D sequence of ints in [0, V) -> int64 [T]."""
+        try:
+            ids = np.asarray(tokens) if not isinstance(tokens, (str, bytes)) else None
+        except (ValueError, TypeError):                  # ragged lists and the like
+            ids = None
+        if ids is not None and ids.size == 0 and ids.ndim == 1 and allow_empty:
+            return ids.astype(np.int64)
+        if ids is None or ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+            raise MinimistralError(f"tokens must be a non-empty 1-D sequence of integer ids, got "
+                                   f"{_describe(tokens)}.")
         if ids.min() < 0 or ids.max() >= self.args.vocab_size:
             raise MinimistralError(f"token ids must lie in [0, {self.args.vocab_size}); "
                                    f"got {int(ids.min())}..{int(ids.max())}.")
         return ids.astype(np.int64)
+
+    def _cache(self, cache) -> RollingBufferCache:
+        """A caller's cache, checked: a RollingBufferCache made for a model of this shape."""
+        if not isinstance(cache, RollingBufferCache):
+            raise MinimistralError(f"cache must be a RollingBufferCache (model.new_cache()) or None, "
+                                   f"got {_describe(cache)}.")
+        cache.check_model(self.args)
+        return cache
 
     def run(self, tokens, positions: np.ndarray, cache: RollingBufferCache | None = None,
             last_only: bool = False, hidden: list | None = None) -> np.ndarray:
@@ -116,28 +146,27 @@ class Mistral:
         ids = self._tokens(tokens)
         w = self.weights
         if cache is not None:
-            cache.begin(positions)           # positions must continue at cache.length
-        h = w.embed("tok_embeddings.weight", ids)                               # [T, D]
+            self._cache(cache).begin(positions)   # positions must continue at cache.length
         try:
+            h = finite(w.embed("tok_embeddings.weight", ids), "the token embeddings (tok_embeddings.weight)")
             for i in range(self.args.n_layers):
                 if hidden is not None:
                     hidden.append(h)
-                h = self.block(i, h, positions, cache)
-                if not np.isfinite(h).all():
-                    raise NonFiniteError(f"the forward pass produced inf or NaN in layer {i}; "
-                                         f"the weights may be corrupt.")
+                h = finite(self.block(i, h, positions, cache), f"layer {i}")            # [T, D]
+            if last_only:
+                h = h[-1:]
+            h = finite(rms_norm(h, w.vector("norm.weight"), self.args.norm_eps),
+                       "the final norm (norm.weight)")
+            if hidden is not None:
+                hidden.append(h)
+            logits = finite(w.linear("output.weight", h), "the output layer (output.weight)")  # [T, V]
         except BaseException:                # an error or Ctrl-C half-way: undo the writes
             if cache is not None:
                 cache.rollback()
             raise
         if cache is not None:
             cache.advance(positions)
-        if last_only:
-            h = h[-1:]
-        h = rms_norm(h, w.vector("norm.weight"), self.args.norm_eps)
-        if hidden is not None:
-            hidden.append(h)
-        return w.linear("output.weight", h)                                     # [T, V]
+        return logits
 
     def forward(self, tokens) -> np.ndarray:
         """Logits float32 [T, V] for tokens at positions 0..T-1 (no cache kept).
@@ -154,13 +183,20 @@ class Mistral:
         """Residual stream before each block, then the final normed output: n_layers + 1 arrays."""
         hidden: list[np.ndarray] = []
         ids = self._tokens(tokens)
+        if len(ids) > max_chunk_tokens(self.args):      # one pass, no chunking: bounded here
+            raise MinimistralError(f"hidden_states runs its {len(ids):,} tokens in one pass; at most "
+                                   f"{max_chunk_tokens(self.args):,} fit the pre-fill memory budget "
+                                   f"(limits.PREFILL_BYTES): pass a shorter text.")
         self.run(ids, np.arange(len(ids)), hidden=hidden)
         return hidden
 
     # ---- inference with the rolling buffer (paper section 2, Figs. 2 and 3) ---------------------
 
     def new_cache(self, capacity: int | None = None) -> RollingBufferCache:
-        """An empty rolling buffer: W slots per layer, or a growing cache when there is no window."""
+        """An empty rolling buffer: W slots per layer, or a growing cache when there is no window.
+
+        Refused with MinimistralError, before allocating, if it cannot fit in this machine's RAM.
+        """
         return RollingBufferCache(self.args, capacity)
 
     def prefill(self, prompt_ids, cache: RollingBufferCache | None = None, chunk_size: int | None = None,
@@ -176,8 +212,11 @@ class Mistral:
             logits = model.decode(int(logits[-1].argmax()), cache)
         """
         ids = self._tokens(prompt_ids)
-        cache = self.new_cache() if cache is None else cache
-        size = check_chunk_size(chunk_size) or self.args.sliding_window or len(ids)
+        cache = self.new_cache() if cache is None else self._cache(cache)
+        size = self.chunk_tokens(chunk_size, len(ids))
+        if all_logits:
+            check_fits(4 * len(ids) * self.args.vocab_size, f"the logits of all {len(ids):,} positions",
+                       "ask for the last position's only (all_logits=False)")
         out = []
         for start in range(0, len(ids), size):
             chunk = ids[start:start + size]                                       # [T <= size]
@@ -187,6 +226,13 @@ class Mistral:
             if all_logits or is_last:
                 out.append(logits)
         return np.concatenate(out)                                                # [1 or T, V]
+
+    def chunk_tokens(self, chunk_size, n_tokens: int) -> int:
+        """How many tokens one pre-fill chunk holds: chunk_size, else W, else all of them, but
+        never more than limits.max_chunk_tokens (so pre-fill memory is bounded whatever the
+        window or the chunk size asked for; the logits are the same, Fig. 3)."""
+        size = check_chunk_size(chunk_size) or self.args.sliding_window or n_tokens
+        return max(1, min(size, max_chunk_tokens(self.args)))
 
     def decode(self, token: int, cache: RollingBufferCache) -> np.ndarray:
         """One new token at position cache.length, through the cache -> logits float32 [V].

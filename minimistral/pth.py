@@ -21,6 +21,18 @@ MinimistralError as soon as the pickle mentions it, before any call happens:
 
 The storages are then memory-mapped straight out of the zip (stored entries are plain bytes at a
 known offset), so the bf16 weights stay on disk exactly as with safetensors (weights.py).
+
+Where an entry's bytes begin is said twice: the central directory gives the local header's
+offset, and the local header gives the lengths of the name and extra field that precede the
+data. Like zipfile and torch's own reader, we trust the *local* lengths (torch pads its local
+extra fields to align the data, so local and central extra lengths legitimately differ), and
+then refuse an entry whose two descriptions do not tell one story (``_data_offset``): the local
+name and method must equal the central ones, the local extra field must be whole records
+(APPNOTE 4.5.1) filling exactly its length, the data must end before the next header, and the
+data descriptor torch writes after the data must sit exactly at its end with the central CRC and
+sizes. An extra length edited in either header can then not move the bytes we read unnoticed.
+Entries the pickle reads are capped by what they should hold (data.pkl 64 MiB, byteorder
+16 bytes) before zipfile inflates anything.
 """
 
 from __future__ import annotations
@@ -28,16 +40,20 @@ from __future__ import annotations
 import mmap
 import os
 import pickle
+import struct
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import MinimistralError
+from .files import open_input
+from .textio import show
 from .weights import DTYPES, StoredTensor
 
 STORAGE_DTYPES = {"BFloat16Storage": "BF16", "FloatStorage": "F32", "HalfStorage": "F16"}
 MAX_PICKLE_BYTES = 64 * 1024 * 1024   # the 7B's data.pkl is a few tens of KiB
+MAX_BYTEORDER_BYTES = 16              # "little" or "big"
 
 
 class _Storage:
@@ -135,43 +151,59 @@ def _is_int(x) -> bool:
 def read_pth(path) -> dict[str, StoredTensor]:
     """Map a torch.save zip archive of tensors and return {name: StoredTensor} (bf16 stays on disk)."""
     path = Path(path)
+    f = open_input(path)
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise MinimistralError(f"{path} is not a torch zip archive ({e}); it may be truncated, or "
-                               f"saved by torch < 1.6 (re-save it or use consolidated.safetensors).") from None
-    with archive:
-        entries = {info.filename: info for info in archive.infolist()}
+        try:
+            archive = zipfile.ZipFile(f)
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            raise MinimistralError(f"{show(path)} is not a torch zip archive ({e}); it may be truncated, or "
+                                   f"saved by torch < 1.6 (re-save it or use consolidated.safetensors).") from None
+        infos = archive.infolist()
+        entries = {}
+        for info in infos:
+            if info.filename in entries:
+                raise MinimistralError(f"{show(path)} holds the zip entry {show(info.filename)} twice; "
+                                       f"the file is corrupt, re-download it.")
+            entries[info.filename] = info
         pickles = [n for n in entries if n.endswith("/data.pkl") and n.count("/") == 1]
         if len(pickles) != 1:
-            raise MinimistralError(f"{path} has no <name>/data.pkl entry; it is not a torch weight file.")
+            raise MinimistralError(f"{show(path)} has no <name>/data.pkl entry; it is not a torch weight file.")
         prefix = pickles[0][:-len("data.pkl")]
         byteorder = entries.get(prefix + "byteorder")
-        if byteorder is not None and _read_member(archive, byteorder, path).strip() not in (b"little", b""):
-            raise MinimistralError(f"{path} was saved on a big-endian machine; minimistral reads "
+        if byteorder is not None and \
+                _read_member(archive, byteorder, path, MAX_BYTEORDER_BYTES).strip() not in (b"little", b""):
+            raise MinimistralError(f"{show(path)} was saved on a big-endian machine; minimistral reads "
                                    f"little-endian files only.")
-        if entries[pickles[0]].file_size > MAX_PICKLE_BYTES:
-            raise MinimistralError(f"{path}: data.pkl is implausibly large for a weight file.")
-        state = _unpickle(_read_member(archive, entries[pickles[0]], path), f"{path}")
+        state = _unpickle(_read_member(archive, entries[pickles[0]], path, MAX_PICKLE_BYTES), show(path))
 
-    with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        # Where each entry's bytes must end: the next local header, or the central directory.
+        ends = sorted({i.header_offset for i in infos} | {getattr(archive, "start_dir", size)})
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         tensors = {}
+        starts = {}
         for name, ref in state.items():
             info = entries.get(f"{prefix}data/{ref.storage.key}")
             if info is None:
-                raise MinimistralError(f"{path}: tensor '{name}' refers to storage "
+                raise MinimistralError(f"{show(path)}: tensor '{name}' refers to storage "
                                        f"'{ref.storage.key}', which the archive lacks; re-download it.")
-            start = _data_offset(f, info, size, path)
-            tensors[name] = _stored_tensor(buf, start, info, name, ref, path)
+            if info.filename not in starts:
+                starts[info.filename] = _data_offset(f, info, size, path, ends)
+            tensors[name] = _stored_tensor(buf, starts[info.filename], info, name, ref, path)
+        archive.close()
+    finally:
+        f.close()
     return tensors
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
-    """The bytes of one small zip entry; a damaged entry is the user's error, not a crash."""
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, cap: int) -> bytes:
+    """The bytes of one small zip entry, at most cap (checked before inflating: zipfile stops at
+    the declared size); a damaged entry is the user's error, not a crash."""
     import zlib
 
+    if info.file_size > cap:
+        raise MinimistralError(f"{show(path)}: {show(info.filename)} would inflate to {info.file_size:,} "
+                               f"bytes, implausibly large for a weight file (at most {cap:,}).")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         # torch.save writes entries stored; anything else is not a torch archive we know.
         raise MinimistralError(f"{path}: {info.filename} uses zip compression method "
@@ -206,21 +238,60 @@ def _unpickle(data: bytes, where: str) -> dict:
     return state
 
 
-def _data_offset(f, info: zipfile.ZipInfo, size: int, path: Path) -> int:
-    """Where a stored zip entry's bytes begin: after its 30-byte local header, name and extra field."""
+def _data_offset(f, info: zipfile.ZipInfo, size: int, path: Path, ends: list[int]) -> int:
+    """Where a stored zip entry's bytes begin, once its local header agrees with the central one.
+
+    The data follow the 30-byte local header, its name and its extra field (local lengths, as
+    zipfile and torch read them). Refused, naming the entry: a local name or method other than
+    the central directory's, an extra field that is not whole (id, length, data) records, data
+    running into the next header or past the end, a data descriptor (flag bit 3) not found right
+    after the data with the central CRC and sizes.
+    """
+    bad = f"{show(path)}: the zip entry {show(info.filename)}"
     if info.compress_type != zipfile.ZIP_STORED:
-        raise MinimistralError(f"{path}: entry {info.filename} is compressed; torch.save never does "
+        raise MinimistralError(f"{bad} is compressed; torch.save never does "
                                f"that, so the file was repacked: re-download it.")
     f.seek(info.header_offset)
     local = f.read(30)
     if len(local) != 30 or local[:4] != b"PK\x03\x04":
-        raise MinimistralError(f"{path}: the zip entry {info.filename} is damaged; re-download the file.")
-    name_len = int.from_bytes(local[26:28], "little")
-    extra_len = int.from_bytes(local[28:30], "little")
+        raise MinimistralError(f"{bad} is damaged; re-download the file.")
+    flags, method = struct.unpack("<HH", local[6:10])
+    crc, csize, usize, name_len, extra_len = struct.unpack("<IIIHH", local[14:30])
+    name = f.read(name_len)
+    extra = f.read(extra_len)
+    central_name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+    if name != central_name or method != info.compress_type or len(extra) != extra_len:
+        raise MinimistralError(f"{bad} has a local header that disagrees with the central directory "
+                               f"(name or method); the file is corrupt, re-download it.")
+    i = 0
+    while i < extra_len:                      # the extra field: (id u16, length u16, data) records
+        if i + 4 > extra_len or i + 4 + int.from_bytes(extra[i + 2:i + 4], "little") > extra_len:
+            raise MinimistralError(f"{bad} has a local extra field that is not whole records "
+                                   f"(its length says {extra_len} bytes); the file is corrupt, re-download it.")
+        i += 4 + int.from_bytes(extra[i + 2:i + 4], "little")
+    if not flags & 0x08 and usize not in (0xFFFFFFFF, info.file_size) or \
+            not flags & 0x08 and crc != info.CRC:
+        raise MinimistralError(f"{bad} has a local header whose size or CRC disagrees with the central "
+                               f"directory; the file is corrupt, re-download it.")
     start = info.header_offset + 30 + name_len + extra_len
-    if start + info.file_size > size:
-        raise MinimistralError(f"{path}: entry {info.filename} runs past the end of the file; "
+    end = start + info.file_size
+    following = next((e for e in ends if e > info.header_offset), size)
+    if end > size:
+        raise MinimistralError(f"{show(path)}: entry {show(info.filename)} runs past the end of the file; "
                                f"the download is truncated.")
+    if end > following:
+        raise MinimistralError(f"{bad} runs into the next zip header; its headers disagree about where "
+                               f"its bytes are, the file is corrupt, re-download it.")
+    if flags & 0x08:                          # a data descriptor follows the data: it pins the end
+        f.seek(end)
+        desc = f.read(24)
+        if desc[:4] == b"PK\x07\x08":
+            desc = desc[4:]
+        sizes = [(int.from_bytes(desc[4:8], "little"), int.from_bytes(desc[8:12], "little")),
+                 (int.from_bytes(desc[4:12], "little"), int.from_bytes(desc[12:20], "little"))]
+        if desc[:4] != info.CRC.to_bytes(4, "little") or (info.compress_size, info.file_size) not in sizes:
+            raise MinimistralError(f"{bad}: its data descriptor is not where its headers put the end "
+                                   f"of its bytes; the file is corrupt, re-download it.")
     return start
 
 

@@ -29,20 +29,30 @@ so the cache is exactly as before the call.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .config import ModelArgs
 from .errors import MinimistralError
+from .limits import check_fits
 
 
 class RollingBufferCache:
     """Keys and values of every layer for the last W positions, float32, slot = position mod W."""
 
     def __init__(self, args: ModelArgs, capacity: int | None = None):
+        if not isinstance(args, ModelArgs):
+            raise MinimistralError(f"a cache needs the model's ModelArgs, got {type(args).__name__}.")
+        if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral)
+                                     or capacity < 1):
+            raise MinimistralError(f"capacity must be a whole number of positions >= 1 (or None), "
+                                   f"got {capacity!r}.")
         self.args = args
         self.window = args.sliding_window
         # With a window the buffer never needs more than W slots; without one it grows.
-        self.capacity = self.window if self.window is not None else max(1, capacity or 256)
+        self.capacity = self.window if self.window is not None else int(capacity or 256)
+        self._check_fits(self.capacity)
         shape = (args.n_layers, self.capacity, args.n_kv_heads, args.head_dim)   # [L, W, K, Hd]
         self.keys = np.zeros(shape, dtype=np.float32)
         self.values = np.zeros(shape, dtype=np.float32)
@@ -50,6 +60,34 @@ class RollingBufferCache:
         self.length = 0                                               # positions seen so far
         self._undo: list | None = None        # overwritten slots while a pass is under way
         self._stored: int | None = None       # layer whose chunk view() already stored
+
+    @property
+    def shapes(self) -> tuple:
+        """What a model must share with this cache to use it: (layers, K, Hd, W)."""
+        a = self.args
+        return (a.n_layers, a.n_kv_heads, a.head_dim, a.sliding_window)
+
+    def check_model(self, args: ModelArgs) -> None:
+        """Refuse to serve a model whose layers, kv heads, head size or window differ from this
+        cache's: its keys would be the wrong shape, or sit in the wrong slots."""
+        theirs = (args.n_layers, args.n_kv_heads, args.head_dim, args.sliding_window)
+        if theirs != self.shapes:
+            raise MinimistralError(
+                f"this cache was made for another model (layers, kv heads, head_dim, window = "
+                f"{self.shapes}, this model has {theirs}); make one with this model's new_cache().")
+        if self.args.rope_theta != args.rope_theta:
+            raise MinimistralError(f"this cache was made for a model with rope_theta {self.args.rope_theta:g}, "
+                                   f"this model has {args.rope_theta:g}; its keys are rotated differently: "
+                                   f"make one with this model's new_cache().")
+
+    def _check_fits(self, slots: int) -> None:
+        """Refuse, before allocating, a buffer of `slots` positions the machine cannot hold."""
+        a = self.args
+        need = 2 * a.n_layers * slots * a.n_kv_heads * a.head_dim * 4 + 8 * slots   # keys, values, positions
+        what = (f"the KV cache for a window of {a.sliding_window:,} positions" if self.window is not None
+                else f"the KV cache for {slots:,} positions")
+        check_fits(need, what, "use a shorter text" if self.window is None else
+                   "is sliding_window right in the config?")
 
     def slot(self, position):
         """Where a position is stored: position mod W (Fig. 2); without a window, the position.
@@ -74,6 +112,11 @@ class RollingBufferCache:
         if self.window is not None or needed <= self.capacity:
             return
         new = max(needed, 2 * self.capacity)
+        try:
+            self._check_fits(new + self.capacity)          # np.pad holds the old and the new arrays
+        except MinimistralError:
+            new = needed                                   # doubling does not fit: just what is needed
+            self._check_fits(new + self.capacity)
         pad = [(0, 0), (0, new - self.capacity), (0, 0), (0, 0)]
         self.keys, self.values = np.pad(self.keys, pad), np.pad(self.values, pad)
         self.positions = np.concatenate([self.positions, np.full(new - self.capacity, -1, np.int64)])

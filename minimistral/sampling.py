@@ -19,9 +19,15 @@ import numpy as np
 
 
 def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """float64 [V] probabilities of softmax(logits / temperature), temperature > 0."""
-    z = np.asarray(logits, dtype=np.float64) / temperature           # [V]
-    e = np.exp(z - z.max())
+    """float64 [V] probabilities of softmax(logits / temperature), temperature > 0.
+
+    The maximum is subtracted *before* dividing: (l - max) / t is <= 0 for every t > 0, so a
+    tiny temperature (1e-310) gives -inf, not inf - inf = NaN, and exp never overflows.
+    """
+    z = np.asarray(logits, dtype=np.float64)                          # [V]
+    with np.errstate(over="ignore"):                                  # -1 / 1e-310 -> -inf: fine
+        z = (z - z.max()) / temperature                               # [V], <= 0 (max -> 0)
+    e = np.exp(z)
     return e / e.sum()
 
 

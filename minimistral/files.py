@@ -90,9 +90,12 @@ def read_small(path, cap: int = MAX_JSON_BYTES, what: str = "") -> bytes:
             raise MinimistralError(f"{show(path)} is {size:,} bytes, far more than a "
                                    f"'{show(Path(path).name)}' should hold ({cap:,} at most); is it the right file?")
         try:
-            return f.read(cap + 1)[:cap + 1]
+            data = f.read(min(size, cap) + 1)        # st_size bounds the buffer read() allocates
         except OSError as e:
             raise MinimistralError(f"cannot read {show(path)}: {e.strerror}.") from None
+    if len(data) > cap:                          # grew while we read it
+        raise MinimistralError(f"{show(path)} is more than {cap:,} bytes; is it the right file?")
+    return data
 
 
 def unique_keys(where):

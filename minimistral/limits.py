@@ -54,13 +54,14 @@ def check_fits(nbytes: int, what: str, fix: str = "") -> None:
                                f"{gib(ram)} of RAM{'; ' + fix if fix else ''}.")
 
 
-def max_chunk_tokens(args) -> int:
-    """How many tokens one pre-fill chunk may hold so its activations stay under PREFILL_BYTES.
-
-    Per token a block keeps about: the residual and normed input [D] x 3, q, k, v and the
+def bytes_per_token(args) -> int:
+    """Pre-fill activations per token: the residual and normed input [D] x 3, q, k, v and the
     attention output [H*Hd + 2*K*Hd + H*Hd], the feed-forward's w1, w3 and gate [F] x 3, and one
-    row of logits [V] when every position's logits are asked for; float32.
-    """
-    per_token = 4 * (3 * args.dim + 2 * args.n_heads * args.head_dim + 2 * args.n_kv_heads * args.head_dim
-                     + 3 * args.hidden_dim + args.vocab_size)
-    return max(1, PREFILL_BYTES // per_token)
+    row of logits [V] when every position's logits are asked for; float32."""
+    return 4 * (3 * args.dim + 2 * args.n_heads * args.head_dim + 2 * args.n_kv_heads * args.head_dim
+                + 3 * args.hidden_dim + args.vocab_size)
+
+
+def max_chunk_tokens(args) -> int:
+    """How many tokens one pre-fill chunk may hold so its activations stay under PREFILL_BYTES."""
+    return max(1, PREFILL_BYTES // bytes_per_token(args))

@@ -30,7 +30,8 @@ then refuse an entry whose two descriptions do not tell one story (``_data_offse
 name and method must equal the central ones, the local extra field must be whole records
 (APPNOTE 4.5.1) filling exactly its length, the data must end before the next header, and the
 data descriptor torch writes after the data must sit exactly at its end with the central CRC and
-sizes. An extra length edited in either header can then not move the bytes we read unnoticed.
+sizes, and the next header must begin right there (torch.save and zipfile write entries back to
+back). An extra length edited in either header can then not move the bytes we read unnoticed.
 Entries the pickle reads are capped by what they should hold (data.pkl 64 MiB, byteorder
 16 bytes) before zipfile inflates anything.
 """
@@ -244,8 +245,8 @@ def _data_offset(f, info: zipfile.ZipInfo, size: int, path: Path, ends: list[int
     The data follow the 30-byte local header, its name and its extra field (local lengths, as
     zipfile and torch read them). Refused, naming the entry: a local name or method other than
     the central directory's, an extra field that is not whole (id, length, data) records, data
-    running into the next header or past the end, a data descriptor (flag bit 3) not found right
-    after the data with the central CRC and sizes.
+    running past the end, a data descriptor (flag bit 3) not found right after the data with the
+    central CRC and sizes, or the next header not beginning where the entry ends.
     """
     bad = f"{show(path)}: the zip entry {show(info.filename)}"
     if info.compress_type != zipfile.ZIP_STORED:
@@ -279,19 +280,21 @@ def _data_offset(f, info: zipfile.ZipInfo, size: int, path: Path, ends: list[int
     if end > size:
         raise MinimistralError(f"{show(path)}: entry {show(info.filename)} runs past the end of the file; "
                                f"the download is truncated.")
-    if end > following:
-        raise MinimistralError(f"{bad} runs into the next zip header; its headers disagree about where "
-                               f"its bytes are, the file is corrupt, re-download it.")
     if flags & 0x08:                          # a data descriptor follows the data: it pins the end
         f.seek(end)
         desc = f.read(24)
-        if desc[:4] == b"PK\x07\x08":
-            desc = desc[4:]
-        sizes = [(int.from_bytes(desc[4:8], "little"), int.from_bytes(desc[8:12], "little")),
-                 (int.from_bytes(desc[4:12], "little"), int.from_bytes(desc[12:20], "little"))]
-        if desc[:4] != info.CRC.to_bytes(4, "little") or (info.compress_size, info.file_size) not in sizes:
+        small = max(info.compress_size, info.file_size) < 2**32 and \
+            desc[:16] == b"PK\x07\x08" + struct.pack("<III", info.CRC, info.compress_size, info.file_size)
+        zip64 = desc == b"PK\x07\x08" + struct.pack("<IQQ", info.CRC, info.compress_size, info.file_size)
+        if not (small or zip64):
             raise MinimistralError(f"{bad}: its data descriptor is not where its headers put the end "
                                    f"of its bytes; the file is corrupt, re-download it.")
+        end += 16 if small else 24
+    if end != following:
+        # torch.save and zipfile write entries back to back: the next header starts right where
+        # these bytes end, so headers that disagree about where they are cannot both fit.
+        raise MinimistralError(f"{bad} does not end where the next zip header begins; its headers "
+                               f"disagree about where its bytes are, the file is corrupt, re-download it.")
     return start
 
 

@@ -87,7 +87,7 @@ class RollingBufferCache:
         what = (f"the KV cache for a window of {a.sliding_window:,} positions" if self.window is not None
                 else f"the KV cache for {slots:,} positions")
         check_fits(need, what, "use a shorter text" if self.window is None else
-                   "is sliding_window right in the config?")
+                   "check sliding_window in the config")
 
     def slot(self, position):
         """Where a position is stored: position mod W (Fig. 2); without a window, the position.

@@ -211,7 +211,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, ca
                                f"{info.compress_type}, which a torch archive never does; re-download it.")
     try:
         return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, ValueError) as e:
         raise MinimistralError(f"{path}: cannot read {info.filename} ({e}); the file is damaged, "
                                f"re-download it.") from None
 

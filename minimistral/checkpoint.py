@@ -145,9 +145,10 @@ def detect_layout(directory: Path) -> str:
                            f"layout); is this a Mistral checkpoint directory?")
 
 
-def hf_shards(directory: Path) -> list[Path]:
+def hf_shards(directory: Path) -> tuple[list[Path], dict]:
+    """The shard files, and the index's {tensor name: shard file name} ({} without an index)."""
     index = directory / "model.safetensors.index.json"
-    if index.exists():
+    if kind(index) != "missing":
         weight_map = read_json(index).get("weight_map")
         if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
             raise MinimistralError(f"{index} has no valid 'weight_map'; re-download it.")
@@ -160,14 +161,14 @@ def hf_shards(directory: Path) -> list[Path]:
                 raise MinimistralError(f"{index} names {shard}, which is missing from {directory}; "
                                        f"download it.")
             shards.append(path)
-        return shards
+        return shards, weight_map
     if (directory / "model.safetensors").exists():
-        return [directory / "model.safetensors"]
+        return [directory / "model.safetensors"], {}
     shards = sorted(directory.glob("model-*-of-*.safetensors"))
     if not shards:
         raise MinimistralError(f"{directory} has no model.safetensors, model-*-of-*.safetensors "
                                f"or model.safetensors.index.json.")
-    return shards
+    return shards, {}
 
 
 def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
@@ -178,7 +179,8 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
         cfg = read_json(directory / "config.json")
         args = ModelArgs.from_hf_config(cfg, str(directory / "config.json"))
         tensors: dict[str, StoredTensor] = {}
-        for shard in hf_shards(directory):
+        shards, weight_map = hf_shards(directory)
+        for shard in shards:
             for name, t in read_safetensors(shard).items():
                 native = hf_name_to_native(name)
                 if native is None:
@@ -186,6 +188,11 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
                         continue  # a buffer older transformers saved; RoPE is computed, not stored
                     raise MinimistralError(f"{shard} holds an unexpected tensor '{name}'; is this a "
                                            f"Mistral checkpoint?")
+                if weight_map and weight_map.get(name) != shard.name:
+                    # The index is how transformers finds each tensor: a disagreement means the
+                    # files come from two downloads, and which copy is meant is unknowable.
+                    raise MinimistralError(f"{shard.name} holds '{name}', but the index puts it in "
+                                           f"{weight_map.get(name, 'no shard')}; re-download the checkpoint.")
                 if native in tensors:     # two shards, one name: which one is meant is unknowable
                     raise MinimistralError(f"tensor '{name}' is in both {tensors[native].path.name} and "
                                            f"{shard.name}; the download mixes two checkpoints, re-download it.")

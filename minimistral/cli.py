@@ -290,13 +290,22 @@ def cmd_chat(opts) -> int:
 
 
 def read_line(stream, what: str) -> str:
-    """One line of text from a stream, under the text policy (textio.checked_text)."""
+    """One line of text from a stream, under the text policy (textio.checked_text): bytes in the
+    stream's own encoding (the terminal's, UTF-8 almost always), refused with one sentence if not."""
+    import codecs
+
     try:
         raw = stream.buffer.readline() if hasattr(stream, "buffer") else stream.readline()
     except OSError as e:
         raise MinimistralError(f"cannot read standard input: {e.strerror}.") from None
     except UnicodeDecodeError as e:
         raw = e.object
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    if isinstance(raw, bytes) and codecs.lookup(encoding).name != "utf-8":
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
     return checked_text(raw, what)
 
 

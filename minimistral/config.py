@@ -106,7 +106,8 @@ class ModelArgs:
             raise MinimistralError(f"{source}: model_type is {model_type!r}; minimistral runs Mistral "
                                    f"models (model_type 'mistral') only.")
         unsupported(cfg, source, {"hidden_act": "hidden_act", "rope_scaling": "rope_scaling",
-                                  "quantization_config": "quantization_config"})
+                                  "quantization_config": "quantization_config",
+                                  "attention_bias": "attention_bias", "mlp_bias": "mlp_bias"})
         rope = cfg.get("rope_parameters") or {}
         if not isinstance(rope, dict):
             raise MinimistralError(f"{source}: rope_parameters must be an object, got {rope!r}.")
@@ -181,10 +182,12 @@ PARAMS_KEYS = {name: name for name in HF_KEYS}
 
 # What a config may ask for that minimistral does not implement: key -> accepted values.
 SUPPORTED = {"hidden_act": ("silu", "swish"), "rope_scaling": (None,), "quantization_config": (None,),
-             "moe": (None,), "vision_encoder": (None,), "quantization": (None,)}
+             "moe": (None,), "vision_encoder": (None,), "quantization": (None,),
+             "attention_bias": (False, None), "mlp_bias": (False, None)}
 WHAT = {"hidden_act": "the activation", "rope_scaling": "RoPE scaling",
         "quantization_config": "quantized weights", "quantization": "quantized weights",
-        "moe": "a mixture of experts (Mixtral)", "vision_encoder": "a vision encoder (Pixtral)"}
+        "moe": "a mixture of experts (Mixtral)", "vision_encoder": "a vision encoder (Pixtral)",
+        "attention_bias": "biases in the attention", "mlp_bias": "biases in the feed-forward"}
 
 
 def unsupported(cfg: dict, source: str, keys: dict) -> None:

@@ -148,16 +148,16 @@ def test_bounded_attention_and_chunks_keep_the_golden_logits(monkeypatch):
 def test_prefill_memory_is_bounded_without_a_window(monkeypatch):
     """No window and a user chunk of 10^6: the old pre-fill built [K, G, T, T] scores (144 MB here)."""
     model = tiny_model(TINY_ARGS.replace(sliding_window=None), tokenizer=False)
-    monkeypatch.setattr(limits, "PREFILL_BYTES", 4 * 2**20)
+    monkeypatch.setattr(limits, "PREFILL_BYTES", 8 * 2**20)
     monkeypatch.setattr(gqa, "SCORE_BYTES", 2**20)
-    ids = np.random.default_rng(0).integers(3, 32000, 3000)
+    ids = np.random.default_rng(0).integers(3, 32000, 2000)   # one pass: 64 MB of scores alone
     tracemalloc.start()
     try:
         logits = model.prefill(ids, chunk_size=10**6)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert logits.shape == (1, 32000) and peak < 40 * 2**20, peak
+    assert logits.shape == (1, 32000) and peak < 24 * 2**20, peak
 
 
 def test_a_prompt_past_what_the_cache_can_hold_is_a_clear_error(monkeypatch):
@@ -203,6 +203,19 @@ def test_two_shards_with_one_tensor_are_refused(capsys, hf):
     write_safetensors(hf / "model-00001-of-00002.safetensors", tensors)
     write_safetensors(hf / "model-00002-of-00002.safetensors", {"model.norm.weight": tensors["model.norm.weight"] * 0})
     one_error(*cli_run(capsys, "info", "--model", hf)[::2], "model.norm.weight", "both", "00001", "00002")
+
+
+def test_an_index_that_disagrees_with_the_shards_is_refused(capsys, hf):
+    """Same kind as two shards holding one name (beyond the issue): the index says where each is."""
+    tensors = {n: t.float32() for n, t in read_safetensors(hf / "model.safetensors").items()}
+    (hf / "model.safetensors").unlink()
+    head = {"lm_head.weight": tensors.pop("lm_head.weight")}
+    write_safetensors(hf / "model-00001-of-00002.safetensors", tensors)
+    write_safetensors(hf / "model-00002-of-00002.safetensors", head)
+    weight_map = {n: "model-00001-of-00002.safetensors" for n in [*tensors, "lm_head.weight"]}
+    weight_map["model.norm.weight"] = "model-00002-of-00002.safetensors"     # wrong
+    (hf / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    one_error(*cli_run(capsys, "info", "--model", hf)[::2], "model.norm.weight", "index")
 
 
 def test_duplicate_keys_in_a_safetensors_header_are_refused(tmp_path):
@@ -487,6 +500,7 @@ def test_cli_numeric_edges(capsys, tiny, option, value, code):
     ({"rms_norm_eps": 1e300}, ["rms_norm_eps", "between 0 and 1"]),
     ({"rms_norm_eps": 1e-60}, ["rms_norm_eps"]),
     ({"quantization_config": {"quant_method": "gptq"}}, ["quantized"]),
+    ({"attention_bias": True}, ["attention_bias", "biases"]),          # beyond the issue's list
 ])
 def test_configs_minimistral_does_not_implement_are_refused(capsys, hf, changes, words):
     cfg = json.loads((hf / "config.json").read_text())

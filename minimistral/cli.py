@@ -23,7 +23,7 @@ import signal
 import sys
 
 from .errors import MinimistralError
-from .textio import checked_text, show
+from .textio import checked_text, show, terminal_safe
 
 EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)   # 141: the reader closed our stdout pipe
 WRITE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -207,6 +207,7 @@ def stream_text(session, tokenizer, prompt_ids, opts, context=None, out=None):
 
     out = out if out is not None else sys.stdout
     text = TextStream(tokenizer, prompt_ids if context is None else context)
+    shown = terminal_safe if getattr(out, "isatty", lambda: False)() else (lambda t: t)
     ids, start = [], time.perf_counter()
     first = None
     for token in session.stream(prompt_ids, max_tokens=opts.max_tokens, temperature=opts.temperature,
@@ -217,9 +218,9 @@ def stream_text(session, tokenizer, prompt_ids, opts, context=None, out=None):
             flush_warnings()
         ids.append(token)
         if token != tokenizer.eos_id:
-            out.write(text.add(token))
+            out.write(shown(text.add(token)))
             out.flush()
-    out.write(text.flush())
+    out.write(shown(text.flush()))
     end = time.perf_counter()
     first = first or end
     return ids, first - start, end - first

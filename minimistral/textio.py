@@ -19,6 +19,8 @@ holding a newline or an ANSI escape prints as its escape, on one line:
 
 from __future__ import annotations
 
+import unicodedata
+
 from .errors import MinimistralError
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -41,6 +43,18 @@ def show(value) -> str:
         else:
             out.append(f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
     return "".join(out)
+
+
+def terminal_safe(text: str) -> str:
+    """Generated text for a terminal: control characters other than newline and tab escaped.
+
+    A checkpoint's tokens may spell ESC sequences (<0x1B> is a token) that a terminal would obey
+    (move the cursor, retitle the window, write the clipboard). cli.py applies this only when
+    stdout is a terminal; a pipe or a file gets the text exactly.
+
+        terminal_safe("red \x1b[31m!")  ->  'red \\x1b[31m!'
+    """
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else show(ch) for ch in text)
 
 
 def checked_text(text, what: str) -> str:

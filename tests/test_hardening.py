@@ -361,6 +361,30 @@ def test_the_api_applies_the_same_text_policy():
         tok.encode_chat([{"role": "user", "content": "\udcff"}])
 
 
+def test_generated_control_characters_reach_a_terminal_escaped(model):
+    """Beyond the issue: a checkpoint's tokens can spell ESC sequences; a terminal gets them escaped,
+    a pipe gets the text exactly."""
+    import io
+    from types import SimpleNamespace
+
+    tok = model.tokenizer
+    esc = [tok.sp.piece_to_id("<0x1B>"), *tok.encode("[31mred", bos=False)]
+
+    class Scripted:                                   # a session that "generates" esc
+        def stream(self, prompt, **kw):
+            yield from esc
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    opts = SimpleNamespace(max_tokens=9, temperature=0, top_p=1, seed=0, chunk_size=None)
+    raw = tok.decode(esc)
+    assert "\x1b[31mred" in raw.replace(" ", "")
+    for out, want in ((Tty(), raw.replace("\x1b", "\\x1b")), (io.StringIO(), raw)):
+        cli.stream_text(Scripted(), tok, [1], opts, context=(), out=out)
+        assert out.getvalue() == want, out.getvalue()
+
+
 # ---- 5. the world outside ------------------------------------------------------------------------
 
 def closed_pipe():

@@ -463,6 +463,16 @@ def test_unreadable_file_is_a_clear_error(monkeypatch, tmp_path):
         minimistral.load(d)
 
 
+def test_unlistable_directory_is_a_clear_error(monkeypatch, tmp_path):
+    d = write_tiny_hf(tmp_path / "m")
+
+    def deny(self):
+        raise PermissionError(13, "Permission denied", str(self))
+    monkeypatch.setattr(Path, "iterdir", deny)
+    with pytest.raises(MinimistralError, match="cannot list the model directory .*: Permission denied"):
+        minimistral.load(d)
+
+
 # ---- 6. options and API arguments ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import errno
 import os
 import signal
 import sys
+import warnings
 
 from .errors import MinimistralError
 from .textio import checked_text, show, terminal_safe
@@ -387,7 +388,11 @@ def run(command, opts) -> int:
                                    "file or /dev/null instead).")
         if getattr(opts, "model", None) == "":
             raise MinimistralError("--model is empty; pass the checkpoint directory.")
-        code = command(opts)
+        with warnings.catch_warnings():
+            # Python warnings (a library's) join ours: one line each, held like the others.
+            warnings.showwarning = lambda message, category, *rest, **kw: warn(
+                f"{category.__name__}: {message}")
+            code = command(opts)
         sys.stdout.flush()                        # a full disk shows here for buffered output
         flush_warnings()
         return code

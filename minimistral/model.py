@@ -144,9 +144,16 @@ class Mistral:
         normed output (the same points as transformers' output_hidden_states).
         """
         ids = self._tokens(tokens)
-        w = self.weights
         if cache is not None:
             self._cache(cache).begin(positions)   # positions must continue at cache.length
+        # inf/NaN are caught below and named (finite()); NumPy's own warnings about them would
+        # only be noise printed ahead of that error.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._run(ids, positions, cache, last_only, hidden)
+
+    def _run(self, ids, positions, cache, last_only, hidden) -> np.ndarray:
+        """run() once its arguments are checked: the blocks, each output checked for inf/NaN."""
+        w = self.weights
         try:
             h = finite(w.embed("tok_embeddings.weight", ids), "the token embeddings (tok_embeddings.weight)")
             for i in range(self.args.n_layers):

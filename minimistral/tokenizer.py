@@ -99,8 +99,9 @@ class Tokenizer:
 
             encode_user_turn("Hi")  ->  ▁[ INST ] ▁Hi ▁[ / INST ]
         """
+        content = checked_text(content, "the user message")
         if system:
-            content = system + "\n\n" + content
+            content = checked_text(system, "the system prompt") + "\n\n" + content
         if self.inst_ids:
             return [self.inst_ids[0]] + self.encode(content, bos=False) + [self.inst_ids[1]]
         return self.encode(f"[INST] {content} [/INST]", bos=False)

@@ -359,6 +359,8 @@ def test_the_api_applies_the_same_text_policy():
             tok.encode(bad)
     with pytest.raises(MinimistralError, match="not valid UTF-8"):
         tok.encode_chat([{"role": "user", "content": "\udcff"}])
+    with pytest.raises(MinimistralError, match="user message must be text"):
+        tok.encode_user_turn(None)                    # was "[INST] None [/INST]"
 
 
 def test_generated_control_characters_reach_a_terminal_escaped(model):

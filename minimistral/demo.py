@@ -13,6 +13,7 @@ import numpy as np
 
 from .checkpoint import expected_shapes
 from .config import ModelArgs
+from .limits import check_fits
 from .model import Mistral
 from .weights import Weights
 
@@ -24,6 +25,7 @@ TOKENIZER_PATH = Path(__file__).parent / "data" / "tokenizer.model"
 
 def random_weights(args: ModelArgs, seed: int = 0, std: float = 0.06) -> Weights:
     """Every tensor the config implies, random normal (norm gains near 1), float32."""
+    check_fits(4 * args.n_params(), f"random float32 weights for {args.n_params():,} parameters")
     rng = np.random.default_rng(seed)
     arrays = {}
     for name, shape in expected_shapes(args).items():

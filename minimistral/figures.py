@@ -1,7 +1,7 @@
 """The paper's figures, redrawn from what the modules really compute (``minimistral figures``).
 
 Every function returns ``(figure, data)``: a matplotlib Figure and the matrix it draws, so the
-tests can check the drawing against the paper's grids (shared/reference §3). Nothing here
+tests can check the drawing against the paper's grids (docs/mistral-7b.md §3). Nothing here
 computes a mask, a reach or a slot by itself: masks come from masks.py (the function the
 attention calls), reach from receptive_field.py, slots from a real RollingBufferCache.
 

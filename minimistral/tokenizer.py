@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import MinimistralError
 
-# Paper section 5.1 (shared/reference §4), verbatim: the system prompt of `--guardrail`.
+# Paper section 5.1 (docs/mistral-7b.md §4), verbatim: the system prompt of `--guardrail`.
 GUARDRAIL_PROMPT = ("Always assist with care, respect, and truth. Respond with utmost utility yet "
                     "securely. Avoid harmful, unethical, prejudiced, or negative content. Ensure replies "
                     "promote fairness and positivity.")

@@ -1,5 +1,5 @@
 """The figures draw the paper's grids: the 0/1 matrices of Fig. 1 and Fig. 3 and the slot table
-of Fig. 2 are transcribed from shared/reference/mistral-7b.md §3 as literals here."""
+of Fig. 2 are transcribed from docs/mistral-7b.md §3 as literals here."""
 
 from pathlib import Path
 

@@ -8,9 +8,10 @@ The paper's prose (section 2) says "positions between i - W and i", which read i
 W + 1 keys; its figures and its rolling buffer of W slots use W. Mistral's code did both: the
 pre-fill mask of mistral-src's one_file_ref.py, torch.triu(..., diagonal=-sliding_window), keeps
 W + 1 keys (reported as mistral-src issue 60), while the release's xFormers path
-(make_local_attention(W)) and transformers since its PR 26792 keep W. minimistral keeps W; the
-history, with sources, is in docs/mistral-7b.md §2. The model, the figures and the tests call
-this same function, so what is drawn is what the attention does.
+(make_local_attention(W)) keeps W, as transformers does since its PR 26792 (every attention
+backend in current versions). minimistral keeps W; the history, with sources, is in
+docs/mistral-7b.md §2. The model, the figures and the tests call this same function, so what
+is drawn is what the attention does.
 
     sliding_window_mask(range(5), range(5), window=3)   "The cat sat on the" (Fig. 1, middle)
         The  1 0 0 0 0

@@ -1,6 +1,6 @@
 """Finding and opening a checkpoint directory: which layout, which files, which names.
 
-Two layouts are released (shared/reference/mistral-7b.md §5):
+Two layouts are released (docs/mistral-7b.md §5):
 
     HF      config.json + model.safetensors, or model-0000i-of-0000n.safetensors + index.json
     native  params.json + consolidated.safetensors (or consolidated.00.pth, see pth.py)

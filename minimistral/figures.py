@@ -1,7 +1,7 @@
 """The paper's figures, redrawn from what the modules really compute (``minimistral figures``).
 
 Every function returns ``(figure, data)``: a matplotlib Figure and the matrix it draws, so the
-tests can check the drawing against the paper's grids (shared/reference §3). Nothing here
+tests can check the drawing against the paper's grids (docs/mistral-7b.md §3). Nothing here
 computes a mask, a reach or a slot by itself: masks come from masks.py (the function the
 attention calls), reach from receptive_field.py, slots from a real RollingBufferCache.
 
@@ -136,13 +136,17 @@ def fig_reach_vs_layer(window: int = 4096, n_layers: int = 32):
     """How far back the last token sees after each layer of the 7B: 131,040 tokens after 32.
 
     data int [n_layers + 1]: reach after 0..n_layers layers, by composing the model's mask.
+    Left, the reach on the scale of the paper's 131K; right, what the two readings of the window
+    differ by, k tokens after k layers, which the left panel's scale cannot show.
     """
     reach = reach_per_layer(window, n_layers)
+    prose = reach_per_layer(window + 1, n_layers)     # the same mask function, W + 1 keys per query
     layers = np.arange(n_layers + 1)
-    fig = Figure(figsize=(11, 6), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(15, 6), layout="constrained")
+    ax, diff = fig.subplots(1, 2, width_ratios=[1.6, 1])
     ax.plot(layers, reach, "o-", color="#B03A2E", label=f"composed masks: k x (W - 1), W = {window}")
-    ax.plot(layers, layers * window, ":", color="0.4", label="the paper's k x W (counts W + 1 keys)")
+    ax.plot(layers, prose, ":", color="0.4", linewidth=2,
+            label="the paper's k x W (W + 1 keys), hidden under it")
     ax.axhline(8192, color="#2471A3", linestyle="--", label="trained context length 8192 (Table 1)")
     ax.annotate(f"{reach[-1]:,} tokens\n(paper: \"approximately 131K\",\nk x W = {n_layers * window:,})",
                 xy=(n_layers, reach[-1]), xytext=(n_layers * 0.6, reach[-1] * 0.3), fontsize=FONT,
@@ -155,6 +159,13 @@ def fig_reach_vs_layer(window: int = 4096, n_layers: int = 32):
     ax.grid(alpha=0.3)
     ax.set_title(f"Receptive field of sliding window attention, W = {window}, {n_layers} layers",
                  fontsize=FONT + 1)
+    diff.bar(layers, prose - reach, color="0.55", edgecolor="0.3")
+    diff.set_xlabel("number of attention layers k", fontsize=FONT)
+    diff.set_ylabel("k x W  minus  k x (W - 1), tokens", fontsize=FONT)
+    diff.tick_params(labelsize=FONT - 1)
+    diff.grid(alpha=0.3, axis="y")
+    diff.set_title(f"The off-by-one, magnified: {prose[-1] - reach[-1]} tokens after {n_layers} layers\n"
+                   f"({prose[-1]:,} vs {reach[-1]:,}, invisible on the left)", fontsize=FONT)
     return fig, reach
 
 

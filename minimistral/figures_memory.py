@@ -76,10 +76,12 @@ def fig_kv_cache_bytes(args: ModelArgs = SEVEN_B, max_len: int = 32768):
         ax.annotate(f"{row[-1]:g} GiB", (lengths[-1], row[-1]), textcoords="offset points",
                     xytext=(8, 0), va="center", fontsize=FONT - 1)
     ax.set_xscale("log", base=2)
-    ax.set_xticks(lengths, [f"{n // 1024}K" for n in lengths], fontsize=FONT - 1)
+    ax.set_xticks(lengths, [f"{n:,}" for n in lengths], fontsize=FONT - 2)
     ax.set_xlim(lengths[0] * 0.8, lengths[-1] * 2)
     ax.tick_params(labelsize=FONT - 1)
-    ax.set_xlabel("sequence length (tokens, no rolling buffer)", fontsize=FONT)
+    # A log2 axis: equal steps double the length, so a straight line in memory looks curved.
+    ax.set_xlabel("sequence length, tokens (log2 scale: each tick doubles; no rolling buffer)",
+                  fontsize=FONT)
     ax.set_ylabel("KV cache, GiB (bf16, one sequence)", fontsize=FONT)
     ax.legend(fontsize=FONT - 1)
     ax.grid(alpha=0.3)
@@ -163,9 +165,9 @@ def fig_rolling_buffer_memory(args: ModelArgs = SEVEN_B, max_len: int = 32768):
                 xy=(lengths[-1], data[1, -1]), xytext=(lengths[-4], data[0, -1] * 0.6),
                 fontsize=FONT, arrowprops=dict(arrowstyle="->"))
     ax.set_xscale("log", base=2)
-    ax.set_xticks(lengths, [f"{n // 1024}K" for n in lengths], fontsize=FONT - 1)
+    ax.set_xticks(lengths, [f"{n:,}" for n in lengths], fontsize=FONT - 2)
     ax.tick_params(labelsize=FONT - 1)
-    ax.set_xlabel("sequence length (tokens)", fontsize=FONT)
+    ax.set_xlabel("sequence length, tokens (log2 scale: each tick doubles)", fontsize=FONT)
     ax.set_ylabel("KV cache, GiB (bf16, one sequence)", fontsize=FONT)
     ax.legend(fontsize=FONT - 1, loc="upper left")
     ax.grid(alpha=0.3)
@@ -205,15 +207,21 @@ def fig_prefill_chunks(text: str = FIG3_TEXT, chunk: int = 4, window: int = 4, w
 def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
     """The tiny random model on the Fig. 3 sentence: residual-stream size per layer, next token.
 
-    data dict: "rms" float [L + 1, T] (RMS of the residual stream after each layer, last row
-    after the final norm) and "probs" float [V] (softmax of the last position's logits).
+    data dict: "rms" float [L + 2, T] (RMS of the residual stream: the embeddings, after each of
+    the L blocks, then after the final norm, a row of its own since the jump to RMS ~1 is the
+    norm's, not the last block's) and "probs" float [V] (softmax of the last position's logits).
     """
     from .demo import tiny_model
 
     model = tiny_model()
     ids = np.array(model.tokenizer.encode(text))                        # [T] with <s>
     hidden: list = []
-    logits = model.run(ids, np.arange(len(ids)), hidden=hidden)         # [T, V]
+    positions = np.arange(len(ids))
+    logits = model.run(ids, positions, hidden=hidden)                   # [T, V]
+    L = model.args.n_layers
+    # hidden: the stream before each block (L arrays), then the final normed output; the last
+    # block's own output, before the norm, is recomputed from the stream that entered it.
+    hidden.insert(L, model.block(L - 1, hidden[L - 1], positions))      # [T, D]
     rms = np.stack([np.sqrt(np.mean(np.square(h), axis=-1, dtype=np.float32)) for h in hidden])
     probs = softmax_with_temperature(logits[-1], 1.0)                   # [V] float64
     best = np.argsort(probs)[::-1][:top]
@@ -223,8 +231,9 @@ def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
     fig.colorbar(image, ax=left, label="RMS of the residual stream")
     pieces = [model.tokenizer.piece(i).replace("\u2581", "") for i in ids]
     left.set_xticks(range(len(ids)), pieces, rotation=90, fontsize=FONT - 2)
-    left.set_yticks(range(len(hidden)), ["embedding"] + [f"after block {k}" for k in
-                    range(len(hidden) - 2)] + [f"after block {len(hidden) - 2}\n+ final norm"], fontsize=FONT - 2)
+    left.set_yticks(range(L + 2), ["embedding"] + [f"after block {k}" for k in range(L)]
+                    + ["final norm"], fontsize=FONT - 2)
+    left.axhline(L + 0.5, color="white", linewidth=4)                   # the norm is not a block
     left.set_title("Residual stream through the blocks", fontsize=FONT + 1)
     right.barh(range(top), probs[best][::-1], color=YELLOW, edgecolor="0.3")
     right.set_yticks(range(top), [_printable(model.tokenizer.piece(i)) for i in best][::-1], fontsize=FONT - 2)

@@ -26,7 +26,7 @@ import numpy as np
 from .errors import MinimistralError
 from .sampling import sample_token
 
-DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (shared/reference §6)
+DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (docs/mistral-7b.md §6)
 
 
 def check_chunk_size(chunk_size) -> int | None:

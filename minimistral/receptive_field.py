@@ -10,8 +10,10 @@ s -> ... -> t of allowed (query, key) pairs, one per layer, i.e. when (M^k)[t, s
 
 For the 7B (W = 4096, 32 layers) that is 32 * 4095 = 131,040 tokens. The paper says "k x W"
 = 131,072 ("approximately 131K"): the same picture counted with the W + 1 keys of its prose
-("positions between i - W and i"), one more than its figures, its W-slot buffer and the code
-use (shared/reference §2). The difference is 32 positions out of 131K.
+("positions between i - W and i"), which is also what the pre-fill mask of mistral-src's
+one_file_ref.py keeps (torch.triu(..., diagonal=-sliding_window); mistral-src issue 60). Its
+figures, its W-slot buffer, the xFormers path of the release and transformers keep W
+(docs/mistral-7b.md §2). The difference is 32 positions out of 131K.
 
     reach_matrix(6, window=3, n_layers=2)      output (rows) <- input (columns)
         1 0 0 0 0 0

@@ -22,7 +22,7 @@ How a chunk of T new positions goes through one layer (Fig. 3, mistral-src's cac
 
 and after the last layer ``cache.advance(positions)`` records the new positions. The chunk
 must attend *before* it is written: its first query still needs the W - 1 keys just before
-it, which the chunk's own writes would overwrite when T > 1 (shared/reference §7).
+it, which the chunk's own writes would overwrite when T > 1 (docs/mistral-7b.md §7).
 If a pass fails half-way (an error, Ctrl-C), ``rollback()`` puts back the slots it overwrote,
 so the cache is exactly as before the call.
 """

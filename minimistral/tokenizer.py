@@ -27,7 +27,7 @@ from .textio import checked_text, show
 
 MAX_TOKENIZER_BYTES = 64 * 2**20       # tokenizer.model is 0.5 to 2 MB in every release
 
-# Paper section 5.1 (shared/reference §4), verbatim: the system prompt of `--guardrail`.
+# Paper section 5.1 (docs/mistral-7b.md §4), verbatim: the system prompt of `--guardrail`.
 GUARDRAIL_PROMPT = ("Always assist with care, respect, and truth. Respond with utmost utility yet "
                     "securely. Avoid harmful, unethical, prejudiced, or negative content. Ensure replies "
                     "promote fairness and positivity.")

@@ -1,6 +1,6 @@
 """Reading weights: the safetensors format by hand, memory-mapped, bf16 widened exactly.
 
-A safetensors file is (shared/reference/mistral-7b.md §5):
+A safetensors file is (docs/mistral-7b.md §5):
 
     [8 bytes: N, little-endian u64] [N bytes: JSON header] [data ...]
     header = {"name": {"dtype": "BF16", "shape": [4096, 4096], "data_offsets": [begin, end]}, ...}

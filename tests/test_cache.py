@@ -1,7 +1,7 @@
 """The rolling buffer cache and chunked pre-fill (paper section 2, Figs. 2 and 3).
 
 Outside references: transformers' logits and its own KV cache (eager, float32) for tiny random
-models, and the paper's Fig. 2 slot table and Fig. 3 mask rows (shared/reference §3) read
+models, and the paper's Fig. 2 slot table and Fig. 3 mask rows (docs/mistral-7b.md §3) read
 from a real cache and the masks the attention really computed, with the real tokenizer.
 """
 
@@ -78,7 +78,7 @@ class HFCase:
         for layer in cache.layers:
             k = layer.keys[0].numpy().transpose(1, 0, 2)                        # [n, K, Hd] HF pairing
             n, K, Hd = k.shape
-            # HF pairs (j, j + Hd/2) (rotate_half); native pairs (2j, 2j+1): shared/reference §5.
+            # HF pairs (j, j + Hd/2) (rotate_half); native pairs (2j, 2j+1): docs/mistral-7b.md §5.
             keys.append(k.reshape(n, K, 2, Hd // 2).swapaxes(-1, -2).reshape(n, K, Hd))
         return keys
 

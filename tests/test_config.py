@@ -7,7 +7,7 @@ def test_defaults_are_table_1():
     a = ModelArgs()
     assert (a.dim, a.n_layers, a.head_dim, a.hidden_dim, a.n_heads, a.n_kv_heads, a.sliding_window,
             a.context_len, a.vocab_size) == (4096, 32, 128, 14336, 32, 8, 4096, 8192, 32000)
-    assert a.n_params() == 7_241_732_096     # shared/reference §1
+    assert a.n_params() == 7_241_732_096     # docs/mistral-7b.md §1
 
 
 RELEASED_V01 = {  # mistralai/Mistral-7B-v0.1 config.json as released

@@ -1,5 +1,5 @@
 """The figures draw the paper's grids: the 0/1 matrices of Fig. 1 and Fig. 3 and the slot table
-of Fig. 2 are transcribed from shared/reference/mistral-7b.md §3 as literals here."""
+of Fig. 2 are transcribed from docs/mistral-7b.md §3 as literals here."""
 
 from pathlib import Path
 
@@ -147,7 +147,13 @@ def test_rolling_buffer_is_8x_smaller_at_32k():
 
 def test_forward_pass_figure_data():
     _, data = figures_memory.fig_forward_pass()
-    assert data["rms"].shape == (TINY.n_layers + 1, 13)
+    assert data["rms"].shape == (TINY.n_layers + 2, 13)      # embedding, 4 blocks, final norm
+    # the row before the norm is the last block's output: the model's stream, not yet normalised
+    model = tiny_model()
+    hidden = model.hidden_states(np.array(model.tokenizer.encode(figures.FIG3_TEXT)))
+    last = model.block(TINY.n_layers - 1, hidden[-2], np.arange(13))
+    assert np.allclose(data["rms"][-2], np.sqrt(np.mean(last ** 2, axis=-1)), rtol=1e-5)
+    assert np.allclose(data["rms"][-1], np.sqrt(np.mean(hidden[-1] ** 2, axis=-1)), rtol=1e-5)
     assert data["probs"].shape == (32000,) and abs(float(data["probs"].sum()) - 1) < 1e-5
 
 

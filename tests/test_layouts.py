@@ -2,7 +2,7 @@
 native consolidated.00.pth written by torch.save. Same logits everywhere, equal to transformers.
 
 The native files come from tests/reference/native_layout.py, which un-permutes wq/wk with the
-formula of shared/reference §5 (not with minimistral's own permutation).
+formula of docs/mistral-7b.md §5 (not with minimistral's own permutation).
 """
 
 import os

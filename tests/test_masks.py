@@ -1,4 +1,4 @@
-"""The masks against the paper's figures (0/1 grids transcribed in shared/reference §3)."""
+"""The masks against the paper's figures (0/1 grids transcribed in docs/mistral-7b.md §3)."""
 
 import numpy as np
 

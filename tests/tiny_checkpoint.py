@@ -58,7 +58,7 @@ def write_tiny_hf(directory, args: ModelArgs = TINY_ARGS, seed: int = 0) -> Path
     return directory
 
 
-# The HF names, written out here from shared/reference/mistral-7b.md section 5.
+# The HF names, written out here from docs/mistral-7b.md section 5.
 HF_SUFFIX = {"attention_norm.weight": "input_layernorm.weight",
              "ffn_norm.weight": "post_attention_layernorm.weight",
              "attention.wq.weight": "self_attn.q_proj.weight", "attention.wk.weight": "self_attn.k_proj.weight",

@@ -60,7 +60,7 @@ def _bf16_copy(model):
 
 
 def reference_logits(directory: Path, tokens) -> np.ndarray:
-    """Reload the saved model in float32 with eager attention (shared/reference §8) and run it."""
+    """Reload the saved model in float32 with eager attention (docs/mistral-7b.md §8) and run it."""
     import torch
     from transformers import MistralForCausalLM
 

@@ -1,7 +1,7 @@
 """Convert a transformers Mistral into Mistral's own layouts (test-only: torch).
 
 Independent of minimistral: the q/k row order comes from the formula in
-shared/reference/mistral-7b.md §5. HF's conversion maps native -> HF with
+docs/mistral-7b.md §5. HF's conversion maps native -> HF with
 
     w_hf = w.reshape(n, Hd // 2, 2, D).swapaxes(1, 2).reshape(n * Hd, D)
 

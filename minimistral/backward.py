@@ -30,6 +30,8 @@ cross-entropy in row chunks so the [N, V] logits never exist at once (0.5 GB at 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .checkpoint import expected_shapes
@@ -40,9 +42,22 @@ from .model import Mistral, NonFiniteError, rms_norm, silu
 from .rope import apply_rope, rope_angles
 
 # The output layer and cross-entropy run over CE_CHUNK_BYTES of logits at a time:
-# 32 MiB = 262 rows of V = 32000 float32 logits, reused from chunk to chunk (and call to call),
+# 64 MiB = 524 rows of V = 32000 float32 logits, reused from chunk to chunk (and call to call),
 # instead of a fresh [N, V] array (0.26 GB at N = 2048) whose pages the kernel must zero each step.
-CE_CHUNK_BYTES = 32 << 20
+CE_CHUNK_BYTES = 64 << 20
+
+
+@dataclass
+class Pass:
+    """What every block of one training pass shares: weights, batch shape, RoPE angles, mask."""
+
+    args: object                 # ModelArgs
+    W: dict                      # native name -> float32 array
+    B: int                       # sequences
+    T: int                       # tokens per sequence (N = B*T rows)
+    cos: np.ndarray              # [T, Hd/2]
+    sin: np.ndarray              # [T, Hd/2]
+    allowed: np.ndarray          # bool [T, S=T], masks.sliding_window_mask
 
 
 # ---- inputs ----------------------------------------------------------------------------------
@@ -100,27 +115,33 @@ def rms_norm_backward(dy: np.ndarray, x: np.ndarray, gain: np.ndarray, eps: floa
 
 # ---- attention -------------------------------------------------------------------------------
 
-def attention_forward(x: np.ndarray, W: dict, p: str, B: int, T: int, args, cos, sin, allowed):
+def attention_forward(c: Pass, i: int, x: np.ndarray):
     """Model.attention over B sequences: [N, D] -> [N, D], plus what the backward needs.
 
-    Query heads are grouped per kv head as in gqa.grouped_attention: q [B, K, G*T, Hd] against
-    k [B, K, T, Hd], so one product per (sequence, kv head) serves its G query heads.
+    Query heads are grouped per kv head as in gqa.grouped_attention, q [B, K, G, T, Hd] against
+    k [B, K, 1, T, Hd]: the G query heads of a group read the same keys by broadcasting, and
+    each product is one [T, Hd] @ [Hd, S] matrix (at T = S = 128, Hd = 16 that is 2^18
+    multiply-adds, which OpenBLAS keeps on one thread, see gqa.ONE_THREAD_PRODUCT: small
+    products split over two busy cores were measured 10-50x slower).
     """
-    H, K, Hd = args.n_heads, args.n_kv_heads, args.head_dim
+    W, p, B, T = c.W, f"layers.{i}.attention.", c.B, c.T
+    H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
     G = H // K
     q = (x @ W[p + "wq.weight"].T).reshape(B, T, H, Hd)                          # [N, D] -> [B, T, H, Hd]
     k = (x @ W[p + "wk.weight"].T).reshape(B, T, K, Hd)                          # [N, D] -> [B, T, K, Hd]
     v = (x @ W[p + "wv.weight"].T).reshape(B, T, K, Hd)                          # [N, D] -> [B, T, K, Hd]
-    q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)                      # rotate each pair
-    qg = q.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4).reshape(B, K, G * T, Hd)  # [B, K, G*T, Hd]
-    kh = k.transpose(0, 2, 1, 3)                                                 # [B, K, T, Hd]
-    vh = v.transpose(0, 2, 1, 3)                                                 # [B, K, T, Hd]
-    scores = (qg @ kh.transpose(0, 1, 3, 2)).reshape(B, K, G, T, T)             # [B, K, G, T, S=T]
+    q, k = apply_rope(q, c.cos, c.sin), apply_rope(k, c.cos, c.sin)                      # rotate each pair
+    # Contiguous copies: NumPy hands a stack of matrices to BLAS only when each is a plain
+    # (or transposed) matrix; other strides fall back to a much slower loop.
+    qg = np.ascontiguousarray(q.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4))  # [B, K, G, T, Hd]
+    kh = np.ascontiguousarray(k.transpose(0, 2, 1, 3))[:, :, None]               # [B, K, 1, S=T, Hd]
+    vh = np.ascontiguousarray(v.transpose(0, 2, 1, 3))[:, :, None]               # [B, K, 1, S, Hd]
+    scores = qg @ kh.swapaxes(-1, -2)                                            # [B, K, G, T, S]
     scores *= np.float32(1.0 / np.sqrt(Hd))
-    scores = np.where(allowed, scores, np.float32(-np.inf))                      # mask: [T, S] broadcast
-    probs = softmax(scores).reshape(B, K, G * T, T)                              # [B, K, G*T, S]
-    o = probs @ vh                                                               # [B, K, G*T, Hd]
-    o = o.reshape(B, K, G, T, Hd).transpose(0, 3, 1, 2, 4).reshape(B * T, H * Hd)  # [N, H*Hd]
+    scores = np.where(c.allowed, scores, np.float32(-np.inf))                      # mask: [T, S] broadcast
+    probs = softmax(scores)                                                      # [B, K, G, T, S]
+    o = probs @ vh                                                               # [B, K, G, T, Hd]
+    o = o.transpose(0, 3, 1, 2, 4).reshape(B * T, H * Hd)                        # [N, H*Hd]
     out = o @ W[p + "wo.weight"].T                                               # [N, H*Hd] -> [N, D]
     return out, (x, qg, kh, vh, probs, o)
 
@@ -134,32 +155,32 @@ def softmax_backward(dprobs: np.ndarray, probs: np.ndarray) -> np.ndarray:
     return probs * (dprobs - np.sum(dprobs * probs, axis=-1, keepdims=True, dtype=np.float32))
 
 
-def attention_backward(dout: np.ndarray, saved, W: dict, p: str, B: int, T: int, args, cos, sin, grads: dict):
+def attention_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) -> np.ndarray:
     """Model.attention backward: dout [N, D] -> dx [N, D]; writes the four weight gradients.
 
     Each product's backward is a product: for o = probs @ v, dprobs = do @ v^T and
-    dv = probs^T @ do, and for scores = q @ k^T * s, dq = dscores @ k * s and dk = dscores^T @ q * s.
-    In the [B, K, G*T, .] grouping the G query heads of a kv head are rows of one matrix, so
-    probs^T @ do and dscores^T @ q sum their G contributions to the shared k and v by themselves.
-    RoPE is a rotation by +angle, so its backward is the rotation by -angle (sin -> -sin).
+    dv = probs^T @ do; for scores = q @ k^T * s, dq = dscores @ k * s and dk = dscores^T @ q * s.
+    A kv head is read by the G query heads of its group, so its dk and dv are the sums of
+    their G contributions. RoPE rotates each pair by +angle, so its backward rotates by -angle.
     """
     x, qg, kh, vh, probs, o = saved
-    H, K, Hd = args.n_heads, args.n_kv_heads, args.head_dim
+    W, p, B, T = c.W, f"layers.{i}.attention.", c.B, c.T
+    H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
     G = H // K
     scale = np.float32(1.0 / np.sqrt(Hd))
     grads[p + "wo.weight"] = dout.T @ o                                          # [D, N] @ [N, H*Hd]
     do = dout @ W[p + "wo.weight"]                                               # [N, D] -> [N, H*Hd]
-    do = do.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4).reshape(B, K, G * T, Hd)  # [B, K, G*T, Hd]
-    dv = probs.transpose(0, 1, 3, 2) @ do                                        # [B, K, S, Hd]: sum over G
-    dprobs = do @ vh.transpose(0, 1, 3, 2)                                       # [B, K, G*T, S]
-    dscores = softmax_backward(dprobs, probs)                                    # [B, K, G*T, S]
+    do = np.ascontiguousarray(do.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4))  # [B, K, G, T, Hd]
+    dv = (probs.swapaxes(-1, -2) @ do).sum(axis=2)                               # [B, K, S, Hd]: sum over G
+    dprobs = do @ vh.swapaxes(-1, -2)                                            # [B, K, G, T, S]
+    dscores = softmax_backward(dprobs, probs)                                    # [B, K, G, T, S]
     dscores *= scale
-    dqg = dscores @ kh                                                           # [B, K, G*T, Hd]
-    dk = dscores.transpose(0, 1, 3, 2) @ qg                                      # [B, K, S, Hd]: sum over G
-    dq = dqg.reshape(B, K, G, T, Hd).transpose(0, 3, 1, 2, 4).reshape(B, T, H, Hd)  # [B, T, H, Hd]
+    dq = dscores @ kh                                                            # [B, K, G, T, Hd]
+    dk = (dscores.swapaxes(-1, -2) @ qg).sum(axis=2)                             # [B, K, S, Hd]: sum over G
+    dq = dq.transpose(0, 3, 1, 2, 4).reshape(B, T, H, Hd)                        # [B, T, H, Hd]
     dk = dk.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
     dv = dv.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
-    dq, dk = apply_rope(dq, cos, -sin), apply_rope(dk, cos, -sin)                # rotate back by -angle
+    dq, dk = apply_rope(dq, c.cos, -c.sin), apply_rope(dk, c.cos, -c.sin)                # rotate back by -angle
     dq, dk, dv = dq.reshape(B * T, H * Hd), dk.reshape(B * T, K * Hd), dv.reshape(B * T, K * Hd)
     grads[p + "wq.weight"] = dq.T @ x                                            # [H*Hd, N] @ [N, D]
     grads[p + "wk.weight"] = dk.T @ x                                            # [K*Hd, N] @ [N, D]
@@ -169,8 +190,9 @@ def attention_backward(dout: np.ndarray, saved, W: dict, p: str, B: int, T: int,
 
 # ---- SwiGLU feed-forward ---------------------------------------------------------------------
 
-def feed_forward_forward(x: np.ndarray, W: dict, p: str):
+def feed_forward_forward(c: Pass, i: int, x: np.ndarray):
     """Model.feed_forward: w2(silu(w1 x) * w3 x): [N, D] -> [N, F] -> [N, D], plus saved values."""
+    W, p = c.W, f"layers.{i}.feed_forward."
     a1 = x @ W[p + "w1.weight"].T                                                # [N, D] -> [N, F]
     a3 = x @ W[p + "w3.weight"].T                                                # [N, D] -> [N, F]
     gate = silu(a1)                                                              # [N, F]
@@ -185,13 +207,14 @@ def silu_backward(dgate: np.ndarray, a: np.ndarray, gate: np.ndarray) -> np.ndar
     return dgate * (sig + gate * (np.float32(1.0) - sig))                        # [N, F]
 
 
-def feed_forward_backward(dout: np.ndarray, saved, W: dict, p: str, grads: dict) -> np.ndarray:
+def feed_forward_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) -> np.ndarray:
     """SwiGLU backward: dout [N, D] -> dx [N, D]; writes dw1, dw2, dw3.
 
     m = gate * a3 is a product, so dgate = dm * a3 and da3 = dm * gate; x feeds both w1 and w3,
     so dx is the sum of what comes back through each.
     """
     x, a1, a3, gate, m = saved
+    W, p = c.W, f"layers.{i}.feed_forward."
     grads[p + "w2.weight"] = dout.T @ m                                          # [D, N] @ [N, F]
     dm = dout @ W[p + "w2.weight"]                                               # [N, D] -> [N, F]
     da3 = dm * gate                                                              # [N, F]
@@ -199,6 +222,33 @@ def feed_forward_backward(dout: np.ndarray, saved, W: dict, p: str, grads: dict)
     grads[p + "w1.weight"] = da1.T @ x                                           # [F, N] @ [N, D]
     grads[p + "w3.weight"] = da3.T @ x                                           # [F, N] @ [N, D]
     return da1 @ W[p + "w1.weight"] + da3 @ W[p + "w3.weight"]                   # [N, F] -> [N, D]
+
+
+# ---- one pre-norm block ------------------------------------------------------------------------
+
+def block_forward(c: Pass, i: int, h: np.ndarray):
+    """Mistral.block i: [N, D] -> [N, D], plus what block_backward needs."""
+    W, eps = c.W, c.args.norm_eps
+    attn_out, attn_saved = attention_forward(c, i, rms_norm(h, W[f"layers.{i}.attention_norm.weight"], eps))
+    h_mid = h + attn_out                                                         # [N, D]
+    ffn_out, ffn_saved = feed_forward_forward(c, i, rms_norm(h_mid, W[f"layers.{i}.ffn_norm.weight"], eps))
+    return h_mid + ffn_out, (h, attn_saved, h_mid, ffn_saved)                    # [N, D]
+
+
+def block_backward(c: Pass, i: int, dh: np.ndarray, saved, grads: dict) -> np.ndarray:
+    """Block i backward: d(block output) [N, D] -> d(block input) [N, D]; writes its 9 gradients.
+
+    h_out = h_mid + feed_forward(rms_norm(h_mid)): the residual hands dh on unchanged and the
+    branch's gradient is added to it; then the same for h_mid = h + attention(rms_norm(h)).
+    """
+    W, eps, p = c.W, c.args.norm_eps, f"layers.{i}."
+    h, attn_saved, h_mid, ffn_saved = saved
+    dx = feed_forward_backward(c, i, dh, ffn_saved, grads)                       # [N, D]
+    dx, grads[p + "ffn_norm.weight"] = rms_norm_backward(dx, h_mid, W[p + "ffn_norm.weight"], eps)
+    dh = dh + dx                                                                 # d h_mid
+    dx = attention_backward(c, i, dh, attn_saved, grads)                         # [N, D]
+    dx, grads[p + "attention_norm.weight"] = rms_norm_backward(dx, h, W[p + "attention_norm.weight"], eps)
+    return dh + dx                                                               # d h
 
 
 # ---- output layer and cross-entropy ------------------------------------------------------------
@@ -268,26 +318,21 @@ def loss_and_grads(model: Mistral, tokens):
     W = _float32_weights(model)
     B, T = ids.shape
     N, D, eps = B * T, a.dim, a.norm_eps
-    positions = np.arange(T)
+    positions = np.arange(T)                                                     # every sequence from 0
     cos, sin = rope_angles(positions, a.head_dim, a.rope_theta)                  # [T, Hd/2]
     allowed = sliding_window_mask(positions, positions, a.sliding_window)        # [T, S=T]
+    c = Pass(a, W, B, T, cos, sin, allowed)
 
     # Forward, keeping each block's inputs and intermediates.
     h = W["tok_embeddings.weight"][ids.reshape(N)]                               # [N] -> [N, D]
     saved = []
     for i in range(a.n_layers):
-        p = f"layers.{i}."
-        g_attn, g_ffn = W[p + "attention_norm.weight"], W[p + "ffn_norm.weight"]
-        attn_out, attn_saved = attention_forward(rms_norm(h, g_attn, eps), W, p + "attention.",
-                                                 B, T, a, cos, sin, allowed)
-        h_mid = h + attn_out                                                     # [N, D]
-        ffn_out, ffn_saved = feed_forward_forward(rms_norm(h_mid, g_ffn, eps), W, p + "feed_forward.")
-        saved.append((h, attn_saved, h_mid, ffn_saved))
-        h = h_mid + ffn_out                                                      # [N, D]
+        h, block_saved = block_forward(c, i, h)                                  # [N, D]
+        saved.append(block_saved)
     xn = rms_norm(h, W["norm.weight"], eps)                                      # [N, D]
 
     # Only positions 0..T-2 have a next token; the last position's logits are never needed.
-    rows = xn.reshape(B, T, D)[:, :-1].reshape(B * (T - 1), D)                   # [M, D]
+    rows = xn.reshape(B, T, D)[:, :-1].reshape(B * (T - 1), D)                   # [M = B*(T-1), D]
     loss, drows, grads_out = output_loss_backward(rows, ids[:, 1:].reshape(-1), W["output.weight"])
     if not np.isfinite(loss):
         raise NonFiniteError(f"the training loss is {loss}; the weights have diverged "
@@ -295,20 +340,11 @@ def loss_and_grads(model: Mistral, tokens):
     grads = {"output.weight": grads_out}
 
     # Backward, last step first.
-    dxn = np.zeros((B, T, D), dtype=np.float32)
+    dxn = np.zeros((B, T, D), dtype=np.float32)                                  # last position: 0
     dxn[:, :-1] = drows.reshape(B, T - 1, D)                                     # [M, D] -> [B, T, D]
     dh, grads["norm.weight"] = rms_norm_backward(dxn.reshape(N, D), h, W["norm.weight"], eps)
     for i in reversed(range(a.n_layers)):
-        p = f"layers.{i}."
-        h_in, attn_saved, h_mid, ffn_saved = saved.pop()
-        # h_out = h_mid + feed_forward(rms_norm(h_mid)): the residual passes dh on unchanged.
-        dx = feed_forward_backward(dh, ffn_saved, W, p + "feed_forward.", grads)
-        dx, grads[p + "ffn_norm.weight"] = rms_norm_backward(dx, h_mid, W[p + "ffn_norm.weight"], eps)
-        dh = dh + dx                                                             # d h_mid
-        # h_mid = h_in + attention(rms_norm(h_in)): again identity plus the branch.
-        dx = attention_backward(dh, attn_saved, W, p + "attention.", B, T, a, cos, sin, grads)
-        dx, grads[p + "attention_norm.weight"] = rms_norm_backward(dx, h_in, W[p + "attention_norm.weight"], eps)
-        dh = dh + dx                                                             # d h_in
+        dh = block_backward(c, i, dh, saved.pop(), grads)                        # [N, D]
     # h = E[ids] picks rows, so each row of dh is added to the row of E it came from
     # (a token seen n times collects n contributions; unseen rows get 0).
     d_embed = np.zeros_like(W["tok_embeddings.weight"])                          # [V, D]

@@ -57,14 +57,14 @@ class TrainConfig:
     rope_theta: float = 10000.0
     norm_eps: float = 1e-5
     # the data: B windows of T tokens of the corpus per step, T > W
-    batch: int = 16                 # B
+    batch: int = 8                  # B
     seq_len: int = 128              # T
     corpus_seed: int = 0
     # the optimiser
-    steps: int = 1200
+    steps: int = 400
     lr: float = 3e-3                # peak learning rate
     min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
-    warmup: int = 60                # steps of linear warm-up from 0
+    warmup: int = 30                # steps of linear warm-up from 0
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.95
@@ -73,9 +73,9 @@ class TrainConfig:
     init_std: float = 0.02
     seed: int = 0
     # evaluation and output
-    eval_every: int = 100           # held-out loss every this many steps (and at the end)
+    eval_every: int = 25            # held-out loss every this many steps (and at the end)
     eval_windows: int = 32          # held-out windows of T tokens
-    checkpoint_every: int = 0       # intermediate checkpoints (0: only the final one)
+    checkpoint_every: int = 100     # intermediate checkpoints in checkpoints/ (0: only the final one)
     dtype: str = "BF16"             # storage of the written weights: "BF16" or "F32"
 
     def model_args(self) -> ModelArgs:
@@ -144,7 +144,7 @@ def decays(name: str) -> bool:
 def lr_at(step: int, c: TrainConfig) -> float:
     """Learning rate of step (1-based): linear warm-up to c.lr, then cosine down to c.lr * min_lr_ratio.
 
-        warmup 60, steps 1200, lr 3e-3:  step 30 -> 1.5e-3,  step 60 -> 3e-3,  step 1200 -> 3e-4
+        warmup 30, steps 400, lr 3e-3:  step 15 -> 1.5e-3,  step 30 -> 3e-3,  step 400 -> 3e-4
     """
     if step <= c.warmup:
         return c.lr * step / c.warmup
@@ -217,6 +217,26 @@ def heldout_loss(model: Mistral, windows: np.ndarray) -> float:
         total += float(cross_entropy(logits[:-1], row[1:]).sum())
         count += len(row) - 1
     return total / count
+
+
+def evaluate(model: Mistral, n_windows: int = 256, seq_len: int = 128, train_tokens: int = 2_000_000,
+             corpus_seed: int = 0) -> dict:
+    """Held-out cross-entropy (nats/token) and perplexity of a model, beside two baselines.
+
+    The same predictions are scored for all three: positions 1..T-1 of n_windows held-out windows.
+      uniform  every one of the V = 32000 tokens equally likely: ln 32000 = 10.37 nats
+      unigram  p(token) counted on the first train_tokens of the training split, add-one smoothed
+               (corpus.unigram_log_probs): what a model knows without looking at the context
+    """
+    windows = corpus.heldout_windows(n_windows, seq_len, corpus_seed, model.tokenizer)      # [N, T]
+    unigram = corpus.unigram_log_probs(corpus.token_stream("train", train_tokens, corpus_seed, model.tokenizer),
+                                       model.args.vocab_size)                               # [V]
+    ce = heldout_loss(model, windows)
+    ce_unigram = float(-unigram[windows[:, 1:]].mean())
+    ce_uniform = math.log(model.args.vocab_size)
+    return {"heldout_tokens_scored": int(windows[:, 1:].size), "model_ce": ce, "model_ppl": math.exp(ce),
+            "unigram_ce": ce_unigram, "unigram_ppl": math.exp(ce_unigram),
+            "uniform_ce": ce_uniform, "uniform_ppl": math.exp(ce_uniform)}
 
 
 # ---- checkpoints: the HF layout that minimistral.load and transformers read --------------------
@@ -295,6 +315,17 @@ class TrainResult:
     out_dir: Path
 
 
+# At every held-out evaluation the log also keeps the greedy continuation of the paper's sentence,
+# so the model's progress can be read as text (notebook 07) without keeping the checkpoints.
+SAMPLE_PROMPT = "The cat sat on the mat and saw the dog go to"
+
+
+def sample_text(model: Mistral, prompt: str = SAMPLE_PROMPT, max_tokens: int = 24) -> str:
+    """The greedy continuation of prompt (the prompt included), as text."""
+    ids = model.tokenizer.encode(prompt)
+    return model.tokenizer.decode(ids + model.generate(ids, max_tokens=max_tokens, temperature=0.0))
+
+
 def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
     """Train from scratch on the corpus, writing the checkpoint and the log into out_dir.
 
@@ -331,12 +362,13 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
             adamw.update(params, grads, lr)
             model = model_of(args, params, tok)    # fresh Weights: no cached copy of the old gains
             tokens_per_s = tokens.size / (time.perf_counter() - t0)
-            held = None
+            held = sample = None
             if step % c.eval_every == 0 or step == c.steps or step == 1:
                 held = heldout_loss(model, heldout)
+                sample = sample_text(model)
             row = {"step": step, "steps": c.steps, "lr": lr, "loss": float(loss), "heldout_loss": held,
                    "grad_norm": grad_norm, "tokens_per_s": tokens_per_s,
-                   "elapsed_s": time.perf_counter() - start}
+                   "elapsed_s": time.perf_counter() - start, "sample": sample}
             log.append(row)
             log_file.write(json.dumps(row) + "\n")
             log_file.flush()

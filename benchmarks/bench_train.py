@@ -68,7 +68,7 @@ class Ours:
 
     def loss_and_norm(self, tokens) -> tuple[float, float]:
         loss, grads = self.loss_and_grads(self.model, tokens)
-        return loss, float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+        return loss, float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())))
 
     def step(self, tokens) -> float:
         t0 = time.perf_counter()

@@ -18,7 +18,8 @@ weights, which must agree (so both do the same work). Then blocks of --steps ste
 between the sides, --repeats times, each side starting first in every other repeat, so a burst
 of load from other programs hits both alike. Reported: tokens/s per block, the medians, and the
 median of the per-repeat ratios minimistral / torch; also the split of each step into
-loss+gradients and the optimiser update.
+loss+gradients and the optimiser update, and the process CPU time per step (all threads; less
+sensitive to other programs than wall time, though threads spinning while they wait count).
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def main(argv=None) -> int:
     ref.step(batches[1])
     ours.split, ref.split = [0.0, 0.0], [0.0, 0.0]
     rates = {"minimistral": [], "torch": []}
+    cpu = {"minimistral": [], "torch": []}                                 # process CPU s per step
     ratios = []
     next_batch = 2
     for r in range(args.repeats):
@@ -190,12 +192,13 @@ def main(argv=None) -> int:
             order.reverse()
         block = {}
         for name, side in order:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(args.steps):
                 side.step(batches[next_batch % n_batches])
                 next_batch += 1
             block[name] = args.steps * B * T / (time.perf_counter() - t0)
             rates[name].append(block[name])
+            cpu[name].append((time.process_time() - c0) / args.steps)
         ratios.append(block["minimistral"] / block["torch"])
         print(f"repeat {r + 1}: minimistral {block['minimistral']:7.0f} tokens/s, torch "
               f"{block['torch']:7.0f} tokens/s, ratio {ratios[-1]:.2f}   (load {load_average()})")
@@ -207,12 +210,13 @@ def main(argv=None) -> int:
     for name, side in (("minimistral", ours), ("torch", ref)):
         total = sum(side.split)
         print(f"{name}: loss+gradients {side.split[0] / total:.0%} of the step time, "
-              f"clip+AdamW {side.split[1] / total:.0%}")
+              f"clip+AdamW {side.split[1] / total:.0%}; CPU time (all threads) "
+              f"{statistics.median(cpu[name]):.2f} s per step (median)")
     print(f"load average at end {load_average()}")
     if args.json:
         row = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                "batch": B, "seq_len": T, "steps_per_block": args.steps, "repeats": args.repeats,
-               "tokens_per_s": rates, "median": med, "ratio": ratio, "ratios": ratios,
+               "tokens_per_s": rates, "cpu_s_per_step": cpu, "median": med, "ratio": ratio, "ratios": ratios,
                "split": {"minimistral": ours.split, "torch": ref.split}}
         with open(args.json, "a") as f:
             f.write(json.dumps(row) + "\n")

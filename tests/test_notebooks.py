@@ -18,7 +18,7 @@ nbclient = pytest.importorskip("nbclient")
 def test_the_six_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS] == ["01_masks", "02_receptive_field", "03_gqa",
                                            "04_rolling_buffer", "05_prefill_chunking",
-                                           "06_forward_pass"]
+                                           "06_forward_pass", "07_training"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

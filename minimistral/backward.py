@@ -10,7 +10,8 @@ needs. Then each piece gets its backward, beside its forward and with the same s
     h = h + attention(rms_norm(h))                 dh += d(attention input), through rms_norm
     h = h + feed_forward(rms_norm(h))              dh += d(feed-forward input), through rms_norm
     logits = output(rms_norm(h))   [N, D] -> [N, V]
-    loss = mean(-log softmax(logits)[next id])     dlogits = (softmax - onehot(next id)) / n
+    loss = mean(-log softmax(logits)[next id])     dlogits = (softmax - onehot(next id)) / M
+                                                   (M = B*(T-1) predictions)
 
 The residual ``h = h + f(h)`` is why gradients reach the first layer undiminished: its
 derivative is the identity plus f's, so dh flows straight through every block and f's share is
@@ -24,8 +25,10 @@ dx = dy @ W and dW = dy.T @ x, summed over all N rows by the matrix product itse
     grads["layers.0.attention.wq.weight"].shape              # (H*Hd, D), float32
 
 Everything is float32 and batched over all rows: one matrix product per linear map per step,
-attention as [B, K, G*T, T] products (GQA groups as in gqa.py), and the V-wide output layer and
-cross-entropy in row chunks so the [N, V] logits never exist at once (0.5 GB at N = 4096).
+attention as a stack of [T, Hd] @ [Hd, S] products (the G query heads of a kv head share its
+keys, as in gqa.py), and the V-wide output layer and cross-entropy in row chunks so the [N, V]
+logits never exist at once (0.5 GB at N = 4096). At the shipped shape (N = 16 x 128, D = 128,
+V = 32000) the output layer's three [N, D] x [D, V] products are three quarters of the work.
 """
 
 from __future__ import annotations
@@ -253,15 +256,14 @@ def block_backward(c: Pass, i: int, dh: np.ndarray, saved, grads: dict) -> np.nd
 
 # ---- output layer and cross-entropy ------------------------------------------------------------
 
-_scratch: dict[tuple, np.ndarray] = {}
+_scratch: dict[str, np.ndarray] = {}
 
 
-def _buffer(shape: tuple) -> np.ndarray:
-    """A float32 work array of this shape, kept between calls (its pages are touched once)."""
-    if shape not in _scratch:
-        _scratch.clear()                                   # one logits buffer at a time
-        _scratch[shape] = np.empty(shape, dtype=np.float32)
-    return _scratch[shape]
+def _buffer(name: str, shape: tuple) -> np.ndarray:
+    """A float32 work array kept between calls under this name (its pages are touched once)."""
+    if name not in _scratch or _scratch[name].shape != shape:
+        _scratch[name] = np.empty(shape, dtype=np.float32)
+    return _scratch[name]
 
 
 def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
@@ -276,10 +278,10 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
     M, D = x.shape
     V = w_out.shape[0]
     rows = max(1, min(M, CE_CHUNK_BYTES // (4 * V)))
-    buf = _buffer((rows, V))
+    buf = _buffer("logits", (rows, V))
+    dw_part = _buffer("dw_out", (V, D))
     dx = np.empty((M, D), dtype=np.float32)
-    dw_out = np.zeros((V, D), dtype=np.float32)
-    dw_part = np.empty((V, D), dtype=np.float32)
+    dw_out = np.empty((V, D), dtype=np.float32)
     inv_m = np.float32(1.0 / M)
     total = 0.0
     for start in range(0, M, rows):
@@ -295,8 +297,11 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
         logits *= (inv_m / sums)[:, None]                                        # probs / M
         logits[np.arange(R), tc] -= inv_m                                        # (probs - onehot) / M
         np.matmul(logits, w_out, out=dx[start:start + rows])                     # [R, V] -> [R, D]
-        np.matmul(logits.T, xc, out=dw_part)                                     # [V, R] @ [R, D]
-        dw_out += dw_part
+        if start == 0:
+            np.matmul(logits.T, xc, out=dw_out)                                  # [V, R] @ [R, D]
+        else:                                    # dw_out is the sum over chunks
+            np.matmul(logits.T, xc, out=dw_part)                                 # [V, R] @ [R, D]
+            dw_out += dw_part
     return total / M, dx, dw_out
 
 

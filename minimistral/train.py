@@ -401,21 +401,30 @@ def plot_loss(log_path, png_path, title: str | None = None) -> Path:
     steps = np.array([r["step"] for r in rows])
     loss = np.array([r["loss"] for r in rows])
     held = [(r["step"], r["heldout_loss"]) for r in rows if r["heldout_loss"] is not None]
-    k = max(1, len(rows) // 50)
+    k = max(1, len(rows) // 40)
     smooth = np.convolve(loss, np.ones(k) / k, mode="valid")                       # moving average
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
-    ax.plot(steps, loss, color="tab:blue", alpha=0.25, lw=0.8, label="training loss (each step)")
-    ax.plot(steps[k - 1:], smooth, color="tab:blue", lw=1.8, label=f"training loss ({k}-step mean)")
-    ax.plot(*zip(*held), "o-", color="tab:orange", lw=1.5, ms=4, label="held-out loss")
-    ax.axhline(math.log(32000), color="grey", ls=":", lw=1)
-    ax.text(steps[-1], math.log(32000), "uniform over 32000: ln 32000 = 10.37", ha="right", va="bottom",
-            fontsize=8, color="grey")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats / token)")
-    ax.set_ylim(0, 11)
-    ax.set_title(title or "Training a tiny Mistral in NumPy")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
+    for ax, zoom in zip(axes, (False, True)):
+        ax.plot(steps, loss, color="tab:blue", alpha=0.25, lw=0.8, label="training loss (each step)")
+        ax.plot(steps[k - 1:], smooth, color="tab:blue", lw=1.8, label=f"training loss ({k}-step mean)")
+        ax.plot(*zip(*held), "o-", color="tab:orange", lw=1.5, ms=3.5, label="held-out loss")
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if zoom:                            # the second half, where the curve flattens
+            half = steps[-1] // 2
+            tail = [v for s, v in held if s >= half] + list(loss[steps >= half])
+            ax.set_xlim(half, steps[-1])
+            ax.set_ylim(min(tail) * 0.95, max(tail) * 1.05)
+            ax.set_title("second half, zoomed", fontsize=10)
+        else:
+            ax.axhline(math.log(32000), color="grey", ls=":", lw=1)
+            ax.text(steps[-1], math.log(32000), "uniform: ln 32000 = 10.37", ha="right", va="bottom",
+                    fontsize=8, color="grey")
+            ax.set_ylim(0, 11)
+            ax.set_ylabel("cross-entropy (nats / token)")
+            ax.set_title("all steps", fontsize=10)
+            ax.legend(fontsize=8)
+    fig.suptitle(title or "Training a tiny Mistral in NumPy")
     fig.tight_layout()
     png_path = Path(png_path)
     png_path.parent.mkdir(parents=True, exist_ok=True)

@@ -192,3 +192,15 @@ def test_cli_train_bad_options_exit_2_with_one_line(tmp_path, options, fragment)
 def test_cli_train_needs_out(tmp_path):
     r = _cli("train", cwd=tmp_path)
     assert r.returncode == 2 and "--out" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_evaluate_scores_the_same_tokens_for_model_and_baselines(run):
+    from minimistral.train import evaluate
+
+    r = evaluate(run.model, n_windows=2, seq_len=32, train_tokens=5000)
+    assert r["heldout_tokens_scored"] == 2 * 31
+    assert math.isclose(r["uniform_ce"], math.log(32000)) and math.isclose(r["uniform_ppl"], 32000)
+    assert math.isclose(r["model_ppl"], math.exp(r["model_ce"]))
+    assert r["unigram_ce"] < r["uniform_ce"]                        # counting words already helps
+    windows = corpus.heldout_windows(2, 32)
+    assert math.isclose(r["model_ce"], heldout_loss(run.model, windows))

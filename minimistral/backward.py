@@ -62,6 +62,15 @@ class Pass:
     sin: np.ndarray              # [T, Hd/2]
     allowed: np.ndarray          # bool [T, S=T], masks.sliding_window_mask
 
+    @classmethod
+    def of(cls, model: Mistral, B: int, T: int) -> "Pass":
+        """B sequences of T tokens, each at positions 0..T-1, through model's float32 weights."""
+        a = model.args
+        positions = np.arange(T)
+        cos, sin = rope_angles(positions, a.head_dim, a.rope_theta)             # [T, Hd/2]
+        allowed = sliding_window_mask(positions, positions, a.sliding_window)   # [T, S=T]
+        return cls(a, _float32_weights(model), B, T, cos, sin, allowed)
+
 
 # ---- inputs ----------------------------------------------------------------------------------
 
@@ -124,8 +133,9 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     Query heads are grouped per kv head as in gqa.grouped_attention, q [B, K, G, T, Hd] against
     k [B, K, 1, T, Hd]: the G query heads of a group read the same keys by broadcasting, and
     each product is one [T, Hd] @ [Hd, S] matrix (at T = S = 128, Hd = 16 that is 2^18
-    multiply-adds, which OpenBLAS keeps on one thread, see gqa.ONE_THREAD_PRODUCT: small
-    products split over two busy cores were measured 10-50x slower).
+    multiply-adds, which OpenBLAS keeps on one thread, see gqa.ONE_THREAD_PRODUCT; as one
+    [G*T, Hd] @ [Hd, S] product per kv head they went to two threads and, on a shared 2-core
+    machine, ran 7-30x slower).
     """
     W, p, B, T = c.W, f"layers.{i}.attention.", c.B, c.T
     H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
@@ -133,7 +143,7 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     q = (x @ W[p + "wq.weight"].T).reshape(B, T, H, Hd)                          # [N, D] -> [B, T, H, Hd]
     k = (x @ W[p + "wk.weight"].T).reshape(B, T, K, Hd)                          # [N, D] -> [B, T, K, Hd]
     v = (x @ W[p + "wv.weight"].T).reshape(B, T, K, Hd)                          # [N, D] -> [B, T, K, Hd]
-    q, k = apply_rope(q, c.cos, c.sin), apply_rope(k, c.cos, c.sin)                      # rotate each pair
+    q, k = apply_rope(q, c.cos, c.sin), apply_rope(k, c.cos, c.sin)              # rotate each pair
     # Contiguous copies: NumPy hands a stack of matrices to BLAS only when each is a plain
     # (or transposed) matrix; other strides fall back to a much slower loop.
     qg = np.ascontiguousarray(q.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4))  # [B, K, G, T, Hd]
@@ -141,7 +151,7 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     vh = np.ascontiguousarray(v.transpose(0, 2, 1, 3))[:, :, None]               # [B, K, 1, S, Hd]
     scores = qg @ kh.swapaxes(-1, -2)                                            # [B, K, G, T, S]
     scores *= np.float32(1.0 / np.sqrt(Hd))
-    scores = np.where(c.allowed, scores, np.float32(-np.inf))                      # mask: [T, S] broadcast
+    scores = np.where(c.allowed, scores, np.float32(-np.inf))                    # mask: [T, S] broadcast
     probs = softmax(scores)                                                      # [B, K, G, T, S]
     o = probs @ vh                                                               # [B, K, G, T, Hd]
     o = o.transpose(0, 3, 1, 2, 4).reshape(B * T, H * Hd)                        # [N, H*Hd]
@@ -183,7 +193,7 @@ def attention_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) ->
     dq = dq.transpose(0, 3, 1, 2, 4).reshape(B, T, H, Hd)                        # [B, T, H, Hd]
     dk = dk.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
     dv = dv.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
-    dq, dk = apply_rope(dq, c.cos, -c.sin), apply_rope(dk, c.cos, -c.sin)                # rotate back by -angle
+    dq, dk = apply_rope(dq, c.cos, -c.sin), apply_rope(dk, c.cos, -c.sin)        # rotate back by -angle
     dq, dk, dv = dq.reshape(B * T, H * Hd), dk.reshape(B * T, K * Hd), dv.reshape(B * T, K * Hd)
     grads[p + "wq.weight"] = dq.T @ x                                            # [H*Hd, N] @ [N, D]
     grads[p + "wk.weight"] = dk.T @ x                                            # [K*Hd, N] @ [N, D]
@@ -320,13 +330,10 @@ def loss_and_grads(model: Mistral, tokens):
     """
     a = model.args
     ids = _tokens(tokens, a.vocab_size)                                          # [B, T]
-    W = _float32_weights(model)
     B, T = ids.shape
     N, D, eps = B * T, a.dim, a.norm_eps
-    positions = np.arange(T)                                                     # every sequence from 0
-    cos, sin = rope_angles(positions, a.head_dim, a.rope_theta)                  # [T, Hd/2]
-    allowed = sliding_window_mask(positions, positions, a.sliding_window)        # [T, S=T]
-    c = Pass(a, W, B, T, cos, sin, allowed)
+    c = Pass.of(model, B, T)
+    W = c.W
 
     # Forward, keeping each block's inputs and intermediates.
     h = W["tok_embeddings.weight"][ids.reshape(N)]                               # [N] -> [N, D]

@@ -51,16 +51,12 @@ def exercise_3(W3, layers3, t3):
     """
     from minimistral.backward import Pass, block_backward, block_forward
     from minimistral.config import ModelArgs
-    from minimistral.masks import sliding_window_mask
-    from minimistral.rope import rope_angles
-    from minimistral.train import init_params
+    from minimistral.train import init_params, model_of
 
     T = t3 + 1
     a = ModelArgs(dim=16, n_layers=layers3, head_dim=8, hidden_dim=32, n_heads=2, n_kv_heads=1,
                   sliding_window=W3, vocab_size=32000)
-    pos = np.arange(T)
-    c = Pass(a, init_params(a, 0, std=0.2), 1, T, *rope_angles(pos, a.head_dim, a.rope_theta),
-             sliding_window_mask(pos, pos, W3))
+    c = Pass.of(model_of(a, init_params(a, 0, std=0.2)), 1, T)           # weights, RoPE, mask
     h = np.random.default_rng(0).normal(0, 1, (T, a.dim)).astype(np.float32)     # [T, D]
     saved = []
     for i in range(layers3):

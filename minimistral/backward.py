@@ -323,7 +323,8 @@ def loss_and_grads(model: Mistral, tokens):
     tokens [T] or [B, T] (B sequences of equal length, each at positions 0..T-1); the loss is
     the mean of -log p(tokens[b, t+1] | tokens[b, :t+1]) over all B*(T-1) predictions, and
     grads maps every native tensor name (checkpoint.expected_shapes) to its float32 gradient.
-    model.weights must be float32 in native layout (Weights.from_arrays).
+    model.weights must be float32 in native layout (Weights.from_arrays); anything else, or
+    bad ids, raises MinimistralError, and a loss that is inf or NaN raises NonFiniteError.
 
         loss, grads = loss_and_grads(model, [1, 415, 5255, 3332])    # 3 predictions
         loss     -> about log(V) = 10.37 for a random model

@@ -40,7 +40,8 @@ def cmd_demo(opts) -> int:
     print(f"embedding  : {hidden[0].shape}  [T, D]   (then one residual stream per block)")
     for i, h in enumerate(hidden[1:-1]):
         print(f"after block {i}: {h.shape}  [T, D]")
-    print(f"final norm : {hidden[-1].shape}  [T, D]   (RMSNorm of the last block's output)")
+    print(f"after block {a.n_layers - 1}, final norm: {hidden[-1].shape}  [T, D]   (the last block's output, "
+          f"RMS-normalised)")
     logits = model.forward(np.array(ids))
     print(f"logits     : {logits.shape} {logits.dtype}  [T, V]")
     print("what the model expected at each step (its top guess, then the probability it gave the "
@@ -54,7 +55,7 @@ def cmd_demo(opts) -> int:
     top = np.argsort(probs)[::-1][:5]
     print(f"next token : top 5 after {text!r}:")
     for i in top:
-        print(f"  {_shown(tok, int(i)):<12} {probs[i]:.3f}")
+        print(f"  {_shown(tok, int(i)):<12} {probs[i]:.3g}")
     new = model.generate(ids, max_tokens=3 * a.sliding_window, temperature=0.0)
     print(f"greedy     : {tok.decode(ids + new)!r}")
     print(f"             ({len(new)} new tokens through the rolling buffer of W = {a.sliding_window} slots; "

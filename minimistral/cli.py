@@ -1,8 +1,9 @@
 """The command line: the only place that prints, shows progress, or exits.
 
-    minimistral demo                      a forward pass of a tiny built-in model, shapes printed
+    minimistral demo                      the paper's sentence through the shipped trained model
+    minimistral train --out DIR           train a small Mistral in NumPy on the project's stories
     minimistral info --model DIR          what a checkpoint is: layout, config, size, RAM, tokenizer
-    minimistral generate --model DIR --prompt TEXT      stream a continuation
+    minimistral generate [--model DIR] --prompt TEXT    stream a continuation (default: the shipped model)
     minimistral chat --model DIR [--system TEXT | --guardrail]   multi-turn, rolling cache kept
     minimistral train --out DIR [--steps N --seed S ...]   train a tiny Mistral on generated stories
 
@@ -53,29 +54,52 @@ def flush_warnings() -> None:
 
 
 def cmd_demo(opts) -> int:
-    """Run the paper's example sentence through the tiny built-in model, printing each shape."""
+    """Walk the paper's example sentence through the shipped trained model, printing each step."""
     import numpy as np
 
-    from .demo import tiny_model
+    from . import load_default
+    from .sampling import softmax_with_temperature
 
-    model = tiny_model()
-    a = model.args
+    model = load_default()
+    a, tok = model.args, model.tokenizer
     text = "The cat sat on the mat and saw the dog go to"
-    ids = model.tokenizer.encode(text)
-    print(f"model      : tiny random Mistral, {a.n_layers} layers, D={a.dim}, H={a.n_heads}, "
-          f"K={a.n_kv_heads}, Hd={a.head_dim}, F={a.hidden_dim}, W={a.sliding_window}, V={a.vocab_size}")
+    ids = tok.encode(text)
+    print(f"model      : minimistral's tiny trained Mistral (shipped in the package), {a.n_layers} layers, "
+          f"D={a.dim}, H={a.n_heads}, K={a.n_kv_heads}, Hd={a.head_dim}, F={a.hidden_dim}, "
+          f"W={a.sliding_window}, V={a.vocab_size}")
     print(f"prompt     : {text!r}")
     print(f"token ids  : {ids}  [T={len(ids)}]")
-    print(f"pieces     : {[model.tokenizer.piece(i) for i in ids]}")
+    print(f"pieces     : {[tok.piece(i) for i in ids]}")
     hidden = model.hidden_states(np.array(ids))
     print(f"embedding  : {hidden[0].shape}  [T, D]   (then one residual stream per block)")
     for i, h in enumerate(hidden[1:-1]):
         print(f"after block {i}: {h.shape}  [T, D]")
-    print(f"after block {a.n_layers - 1} + final RMSNorm: {hidden[-1].shape}  [T, D]")
+    print(f"after block {a.n_layers - 1}, final norm: {hidden[-1].shape}  [T, D]   (the last block's output, "
+          f"RMS-normalised)")
     logits = model.forward(np.array(ids))
     print(f"logits     : {logits.shape} {logits.dtype}  [T, V]")
-    print(f"next token : {int(logits[-1].argmax())} (random weights: the text is meaningless)")
+    print("what the model expected at each step (its top guess, then the probability it gave the "
+          "word that came):")
+    for t in range(1, len(ids)):
+        probs = softmax_with_temperature(logits[t - 1], 1.0)               # [V]
+        guess = int(probs.argmax())
+        print(f"  {tok.decode(ids[1:t])!r:<44} -> {_shown(tok, guess):<10} "
+              f"(p {probs[guess]:.2f}); came {_shown(tok, ids[t])} (p {probs[ids[t]]:.2f})")
+    probs = softmax_with_temperature(logits[-1], 1.0)
+    top = np.argsort(probs)[::-1][:5]
+    print(f"next token : top 5 after {text!r}:")
+    for i in top:
+        print(f"  {_shown(tok, int(i)):<12} {probs[i]:.3g}")
+    new = model.generate(ids, max_tokens=3 * a.sliding_window, temperature=0.0)
+    print(f"greedy     : {tok.decode(ids + new)!r}")
+    print(f"             ({len(new)} new tokens through the rolling buffer of W = {a.sliding_window} slots; "
+          f"`minimistral generate --prompt TEXT` samples more)")
     return 0
+
+
+def _shown(tok, token_id: int) -> str:
+    """A piece as a reader should see it, quoted: '\u2581cat' -> "' cat'", '</s>' stays '</s>'."""
+    return repr(tok.piece(token_id).replace("\u2581", " "))
 
 
 def cmd_figures(opts) -> int:
@@ -181,6 +205,12 @@ def load_for_text(opts):
     for name in ("prompt", "system"):                 # text in: one policy (textio.checked_text)
         if getattr(opts, name, None) is not None:
             setattr(opts, name, checked_text(getattr(opts, name), f"--{name}"))
+    if opts.model is None:                  # generate without --model: the shipped trained model
+        from . import DEFAULT_MODEL
+
+        opts.model = str(DEFAULT_MODEL)
+        say("no --model given: using the small story model that ships with minimistral (trained by "
+            "`minimistral train`; it knows simple English stories, nothing else).", "note")
     detect_layout(Path(opts.model))
     if _find_tokenizer(opts.model) is None:
         raise MinimistralError(f"{opts.model} has no tokenizer.model; copy it next to the weights "
@@ -313,7 +343,12 @@ def read_line(stream, what: str) -> str:
 
 
 def add_model_options(p, chat: bool = False) -> None:
-    p.add_argument("--model", required=True, metavar="DIR", help="checkpoint directory (HF or Mistral layout)")
+    if chat:
+        p.add_argument("--model", required=True, metavar="DIR", help="checkpoint directory (HF or Mistral layout)")
+    else:
+        p.add_argument("--model", default=None, metavar="DIR",
+                       help="checkpoint directory (HF or Mistral layout); default: the small story model "
+                            "that ships with minimistral")
     if not chat:
         p.add_argument("--prompt", required=True, help="text to continue (empty: start from <s>)")
     p.add_argument("--max-tokens", type=int, default=256 if chat else 64, metavar="N",
@@ -409,7 +444,7 @@ def add_train_options(p) -> None:
 
 
 COMMANDS = {
-    "demo": (cmd_demo, "forward pass of a tiny built-in model on the paper's example sentence"),
+    "demo": (cmd_demo, "the paper's example sentence through the shipped trained model, step by step"),
     "figures": (cmd_figures, "redraw the paper's figures (masks, reach, GQA, rolling buffer, chunks) as PNGs"),
     "info": (cmd_info, "describe a checkpoint: layout, config, parameters, size, RAM, window, tokenizer"),
     "generate": (cmd_generate, "continue a prompt with a checkpoint, streaming the text"),

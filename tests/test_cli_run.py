@@ -87,8 +87,33 @@ def test_generate_from_an_empty_prompt_starts_at_bos(tiny, capsys):
     assert out == expected + "\n" and "prompt 1 tokens" in err
 
 
+def test_generate_without_model_runs_the_shipped_model_and_says_so(capsys):
+    model = minimistral.load_default()
+    ids = model.tokenizer.encode("The cat sat on the mat and")
+    expected = continuation(model, ids, model.generate(ids, max_tokens=20, temperature=0.0))
+    assert main(["generate", "--prompt", "The cat sat on the mat and", "--max-tokens", "20", *GREEDY]) == 0
+    out, err = capsys.readouterr()
+    assert out == expected + "\n"
+    assert "no --model given" in err and "story model" in err
+
+
+def test_demo_walks_the_sentence_through_the_trained_model(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    model = minimistral.load_default()
+    ids = model.tokenizer.encode("The cat sat on the mat and saw the dog go to")
+    probs = np.exp(model.forward(np.array(ids))[-1].astype(np.float64))
+    probs /= probs.sum()
+    best = int(probs.argmax())
+    assert "random" not in out and "trained" in out
+    # the top-5 block lists the model's real most likely next piece with its probability
+    top_block = out.split("top 5 after")[1]
+    assert repr(model.tokenizer.piece(best).replace("\u2581", " ")) in top_block.splitlines()[1]
+    assert f"{probs[best]:.3g}" in top_block.splitlines()[1]
+
+
 @pytest.mark.parametrize("argv, word", [
-    (["generate", "--prompt", "x"], "--model"),
+    (["chat"], "--model"),
     (["generate", "--model", "{tiny}", "--prompt", "x", "--temperature", "-1"], "temperature"),
     (["generate", "--model", "{tiny}", "--prompt", "x", "--top-p", "0"], "top_p"),
     (["generate", "--model", "{tiny}", "--prompt", "x", "--chunk-size", "0"], "chunk_size"),

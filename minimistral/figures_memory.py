@@ -205,15 +205,19 @@ def fig_prefill_chunks(text: str = FIG3_TEXT, chunk: int = 4, window: int = 4, w
 # ---- one forward pass ---------------------------------------------------------------------------
 
 def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
-    """The tiny random model on the Fig. 3 sentence: residual-stream size per layer, next token.
+    """The shipped trained model on the Fig. 3 sentence: residual-stream size per layer, next token.
+
+    The model is minimistral.load_default(), the small Mistral trained by minimistral on its own
+    generated stories (minimistral/data/story-mistral). Its next token after "... go to" is ' the'
+    with probability about 0.9995, so the bars are drawn on a log scale to show the runners-up.
 
     data dict: "rms" float [L + 2, T] (RMS of the residual stream: the embeddings, after each of
     the L blocks, then after the final norm, a row of its own since the jump to RMS ~1 is the
     norm's, not the last block's) and "probs" float [V] (softmax of the last position's logits).
     """
-    from .demo import tiny_model
+    from . import load_default
 
-    model = tiny_model()
+    model = load_default()
     ids = np.array(model.tokenizer.encode(text))                        # [T] with <s>
     hidden: list = []
     positions = np.arange(len(ids))
@@ -236,11 +240,16 @@ def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
     left.axhline(L + 0.5, color="white", linewidth=4)                   # the norm is not a block
     left.set_title("Residual stream through the blocks", fontsize=FONT + 1)
     right.barh(range(top), probs[best][::-1], color=YELLOW, edgecolor="0.3")
+    for row, i in enumerate(best[::-1]):
+        label = f"{probs[i]:.4f}" if probs[i] >= 0.01 else f"{probs[i]:.1e}"
+        right.text(probs[i] * 1.15, row, label, va="center", fontsize=FONT - 3)
+    right.set_xscale("log")
+    right.set_xlim(right=5.0)                                           # room for the top label
     right.set_yticks(range(top), [_printable(model.tokenizer.piece(i)) for i in best][::-1], fontsize=FONT - 2)
-    right.set_xlabel("probability of the next token", fontsize=FONT)
-    right.set_title("Next token after \"... go to\" (random weights)", fontsize=FONT + 1)
-    fig.suptitle(f"One forward pass of the tiny random Mistral ({model.args.n_layers} layers, "
-                 f"D = {model.args.dim}, W = {model.args.sliding_window})", fontsize=FONT + 1)
+    right.set_xlabel("probability of the next token (log scale)", fontsize=FONT)
+    right.set_title("Next token after \"... go to\" (trained model)", fontsize=FONT + 1)
+    fig.suptitle(f"One forward pass of the shipped Mistral trained on minimistral's stories "
+                 f"({L} layers, D = {model.args.dim}, W = {model.args.sliding_window})", fontsize=FONT + 1)
     return fig, {"rms": rms, "probs": probs}
 
 

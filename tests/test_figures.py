@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minimistral
 from minimistral import figures, figures_memory
 from minimistral.cli import main
 from minimistral.demo import TINY, tiny_model
@@ -146,15 +147,29 @@ def test_rolling_buffer_is_8x_smaller_at_32k():
 
 
 def test_forward_pass_figure_data():
+    """The figure shows the shipped trained model (load_default), not the tiny random one."""
     _, data = figures_memory.fig_forward_pass()
-    assert data["rms"].shape == (TINY.n_layers + 2, 13)      # embedding, 4 blocks, final norm
-    # the row before the norm is the last block's output: the model's stream, not yet normalised
-    model = tiny_model()
-    hidden = model.hidden_states(np.array(model.tokenizer.encode(figures.FIG3_TEXT)))
-    last = model.block(TINY.n_layers - 1, hidden[-2], np.arange(13))
-    assert np.allclose(data["rms"][-2], np.sqrt(np.mean(last ** 2, axis=-1)), rtol=1e-5)
-    assert np.allclose(data["rms"][-1], np.sqrt(np.mean(hidden[-1] ** 2, axis=-1)), rtol=1e-5)
+    model = minimistral.load_default()
+    L = model.args.n_layers
+    ids = np.array(model.tokenizer.encode(figures.FIG3_TEXT))               # [13] with <s>
+    assert data["rms"].shape == (L + 2, 13)                  # embedding, L blocks, final norm
+    hidden = model.hidden_states(ids)
+    # the first row is the embedding table's rows, looked up here directly
+    embedded = model.weights.embed("tok_embeddings.weight", ids)
+    assert np.allclose(data["rms"][0], np.sqrt(np.mean(embedded.astype(np.float64) ** 2, axis=-1)), rtol=1e-5)
+    # each middle row is the stream after a block: block k applied to the stream before it
+    for k in range(L):
+        after = model.block(k, hidden[k], np.arange(13))
+        assert np.allclose(data["rms"][k + 1], np.sqrt(np.mean(after.astype(np.float64) ** 2, axis=-1)), rtol=1e-5)
+    assert np.allclose(data["rms"][-1], np.sqrt(np.mean(hidden[-1].astype(np.float64) ** 2, axis=-1)), rtol=1e-5)
+    # probs: a float64 softmax of the model's last logits, written out here
+    z = model.forward(ids)[-1].astype(np.float64)
+    expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
     assert data["probs"].shape == (32000,) and abs(float(data["probs"].sum()) - 1) < 1e-5
+    assert np.allclose(data["probs"], expected, rtol=1e-6, atol=1e-12)
+    # the stories make "... go to" nearly always continue with " the" (measured: 0.9995)
+    best = int(np.argmax(data["probs"]))
+    assert model.tokenizer.piece(best) == "\u2581the" and data["probs"][best] > 0.5
 
 
 def test_cli_writes_every_png(tmp_path):

@@ -160,7 +160,7 @@ def test_drift_catches_an_altered_committed_output():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_and_its_outputs_have_not_drifted(path, tmp_path, monkeypatch):
-    monkeypatch.delenv("MINIMISTRAL_MODEL", raising=False)      # the tiny model: no download
+    monkeypatch.delenv("MINIMISTRAL_MODEL", raising=False)      # the shipped model: no download
     committed = nbformat.read(path, as_version=4)
     fresh = execute(read_copy(path, tmp_path), tmp_path)
     assert not [o for c in fresh.cells if c.cell_type == "code" for o in c.outputs

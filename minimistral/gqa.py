@@ -24,10 +24,13 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.ndarray,
+                      record=None) -> np.ndarray:
     """Scaled dot-product attention with kv heads shared by groups of query heads.
 
     q [T, H, Hd], k and v [S, K, Hd], allowed bool [T, S] (masks.py) -> [T, H, Hd] float32.
+    ``record``, if given, is called once with the probabilities [H, T, S] (a view, no copy;
+    attention_maps.py); None, the default, costs nothing.
     """
     T, H, Hd = q.shape
     S, K, _ = k.shape
@@ -41,6 +44,8 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     scores = scores.reshape(K, G, T, S) * np.float32(1.0 / np.sqrt(Hd))
     scores = np.where(allowed, scores, np.float32(-np.inf))                   # mask: [T, S] broadcast
     p = softmax(scores).reshape(K, G * T, S)                                  # [K, G*T, S]
+    if record is not None:
+        record(p.reshape(K * G, T, S))                                        # [H, T, S], h = k*G + g
     if T == 1:
         out = sum(p[:, :, b] @ v[b].transpose(1, 0, 2) for b in keys)         # [K, G, Hd]
     else:

@@ -1,5 +1,7 @@
 """minimistral: Mistral 7B (arXiv 2310.06825) in pure NumPy, to read next to the paper."""
 
+from pathlib import Path as _Path
+
 from .config import ModelArgs
 from .errors import MinimistralError
 from .model import Mistral
@@ -26,6 +28,24 @@ def load(path, progress=None) -> Mistral:
     return Mistral(args, weights, tokenizer=tokenizer)
 
 
+DEFAULT_MODEL = _Path(__file__).parent / "data" / "story-mistral"
+
+
+def load_default(progress=None) -> Mistral:
+    """The small Mistral that ships in the package, trained by minimistral on its own stories.
+
+    4 layers, D = 128, 8 query heads on 2 kv heads, window W = 16, the real 32000-token tokenizer;
+    how it was trained and how well it does: minimistral/data/story-mistral/TRAINING.md, RESULTS.md.
+
+        model = minimistral.load_default()
+        ids = model.tokenizer.encode("The cat sat on the mat and saw the dog go to the")
+        model.tokenizer.decode(model.generate(ids, max_tokens=5))      # greedy: ' park. ...'
+    """
+    if not (DEFAULT_MODEL / "model.safetensors").exists():
+        raise MinimistralError(f"the shipped model is missing from {DEFAULT_MODEL}; reinstall minimistral.")
+    return load(DEFAULT_MODEL, progress)
+
+
 def _find_tokenizer(path):
     from pathlib import Path
 
@@ -36,4 +56,5 @@ def _find_tokenizer(path):
     return None
 
 
-__all__ = ["ModelArgs", "Mistral", "MinimistralError", "Tokenizer", "GUARDRAIL_PROMPT", "load", "__version__"]
+__all__ = ["ModelArgs", "Mistral", "MinimistralError", "Tokenizer", "GUARDRAIL_PROMPT", "load", "load_default",
+           "__version__"]

@@ -4,6 +4,7 @@
     minimistral info --model DIR          what a checkpoint is: layout, config, size, RAM, tokenizer
     minimistral generate --model DIR --prompt TEXT      stream a continuation
     minimistral chat --model DIR [--system TEXT | --guardrail]   multi-turn, rolling cache kept
+    minimistral train --out DIR [--steps N --seed S ...]   train a tiny Mistral on generated stories
 
 Errors a user can cause (MinimistralError) become one line on stderr and exit code 2;
 anything else is a bug in minimistral: one line and exit code 1 (``--debug`` shows the traceback).
@@ -264,12 +265,91 @@ def add_model_options(p, chat: bool = False) -> None:
                             help="use the paper's guardrail system prompt (section 5.1)")
 
 
+# ---- training (issue 11) ------------------------------------------------------------------------
+
+def cmd_train(opts) -> int:
+    """Train a small Mistral from scratch on the generated stories; a progress line on stderr."""
+    import time
+
+    from .train import TrainConfig, check_config, train
+
+    fields = {f: getattr(opts, f) for f in TRAIN_OPTIONS}
+    config = TrainConfig(**fields, dtype="F32" if opts.f32 else "BF16")
+    check_config(config)
+    live = sys.stderr.isatty()
+    start = time.perf_counter()
+    state = {"held": None}
+
+    def progress(row):
+        if row["heldout_loss"] is not None:
+            state["held"] = row["heldout_loss"]
+        done, total = row["step"], row["steps"]
+        filled = 24 * done // total
+        held = f"{state['held']:.3f}" if state["held"] is not None else "-"
+        line = (f"training  [{'#' * filled}{'.' * (24 - filled)}]  step {done}/{total}  loss {row['loss']:.3f}"
+                f"  held-out {held}  {row['tokens_per_s']:.0f} tok/s  {time.perf_counter() - start:.0f} s")
+        if live:
+            sys.stderr.write("\r" + line)
+        elif row["heldout_loss"] is not None:       # a log file: one line per evaluation
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    result = train(config, opts.out, progress=progress)
+    if live:
+        sys.stderr.write("\n")
+    last = result.log[-1]
+    print(f"wrote {result.out_dir} (config.json, model.safetensors, tokenizer.model, train_log.jsonl); "
+          f"final loss {last['loss']:.3f}, held-out {last['heldout_loss']:.3f} nats/token, "
+          f"{last['elapsed_s'] / 60:.1f} min")
+    return 0
+
+
+# option -> (type, metavar, help); the defaults come from TrainConfig (the shipped model's recipe)
+TRAIN_OPTIONS = {
+    "steps": (int, "N", "optimiser steps"),
+    "seed": (int, "S", "seed of the initial weights"),
+    "batch": (int, "B", "sequences per step"),
+    "seq_len": (int, "T", "tokens per sequence (longer than the window)"),
+    "lr": (float, "LR", "peak learning rate"),
+    "warmup": (int, "N", "steps of linear warm-up"),
+    "min_lr_ratio": (float, "R", "the cosine decays to lr * R"),
+    "weight_decay": (float, "WD", "AdamW's decoupled weight decay (not on norm gains)"),
+    "clip": (float, "C", "clip the global gradient norm to C"),
+    "dim": (int, "D", "model width"),
+    "n_layers": (int, "L", "transformer blocks"),
+    "n_heads": (int, "H", "query heads"),
+    "n_kv_heads": (int, "K", "key/value heads (GQA)"),
+    "head_dim": (int, "Hd", "features per head"),
+    "hidden_dim": (int, "F", "feed-forward width"),
+    "sliding_window": (int, "W", "attention window"),
+    "eval_every": (int, "N", "held-out loss every N steps"),
+    "eval_windows": (int, "N", "held-out windows of T tokens"),
+    "checkpoint_every": (int, "N", "intermediate checkpoints in DIR/checkpoints every N steps (0: none)"),
+    "corpus_seed": (int, "S", "seed of the story corpus"),
+}
+
+
+def add_train_options(p) -> None:
+    from .train import TrainConfig
+
+    defaults = TrainConfig()
+    p.add_argument("--out", required=True, metavar="DIR", help="directory for the checkpoint and the log")
+    for name, (kind, metavar, text) in TRAIN_OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if name == "sliding_window":
+            flag = "--window"
+        p.add_argument(flag, dest=name, type=kind, default=getattr(defaults, name), metavar=metavar,
+                       help=f"{text} (default {getattr(defaults, name)})")
+    p.add_argument("--f32", action="store_true", help="store the weights as float32 (default bf16)")
+
+
 COMMANDS = {
     "demo": (cmd_demo, "forward pass of a tiny built-in model on the paper's example sentence"),
     "figures": (cmd_figures, "redraw the paper's figures (masks, reach, GQA, rolling buffer, chunks) as PNGs"),
     "info": (cmd_info, "describe a checkpoint: layout, config, parameters, size, RAM, window, tokenizer"),
     "generate": (cmd_generate, "continue a prompt with a checkpoint, streaming the text"),
     "chat": (cmd_chat, "multi-turn chat with an instruct checkpoint ([INST] template), cache kept across turns"),
+    "train": (cmd_train, "train a tiny Mistral in NumPy on generated stories, write an HF checkpoint"),
 }
 
 
@@ -298,6 +378,7 @@ ADD_OPTIONS["figures"] = add_figures_options
 ADD_OPTIONS["info"] = add_info_options
 ADD_OPTIONS["generate"] = add_model_options
 ADD_OPTIONS["chat"] = lambda p: add_model_options(p, chat=True)
+ADD_OPTIONS["train"] = add_train_options
 
 
 def main(argv=None) -> int:

@@ -90,3 +90,49 @@ def check_map_size(n_layers: int, n_heads: int, n_rows: int, n_positions: int) -
             f"attention maps of {n_layers} layers x {n_heads} heads x {n_rows} queries x "
             f"{n_positions} keys would take {size / 2 ** 30:.1f} GiB; pass fewer tokens "
             f"(or use an AttentionTrace and read its records layer by layer).")
+
+
+def traced_generate(model, prompt_ids, max_tokens: int):
+    """Greedy generation through the rolling buffer, every step's attention recorded.
+
+    The prompt goes in as one chunk, then one token at a time (Fig. 2): each step's keys come
+    from the buffer in slot order, and the trace keeps their absolute positions, so
+    ``trace.maps()`` is [L, H, T, T] over the whole sequence (prompt + new tokens), the same
+    map a one-shot forward would give. Returns (ids [T] as a list, trace).
+
+        ids, trace = traced_generate(model, prompt, 60)       # T = len(prompt) + 60
+        trace.maps()[:, :, -1, 0]                             # last query's weight on <s>
+    """
+    ids = [int(i) for i in prompt_ids]
+    cache, trace = model.new_cache(), AttentionTrace()
+    logits = model.run(np.array(ids), np.arange(len(ids)), cache, last_only=True, trace=trace)
+    for _ in range(max_tokens):
+        ids.append(int(logits[-1].argmax()))
+        if len(ids) - len(prompt_ids) == max_tokens:
+            break
+        logits = model.run(np.array(ids[-1:]), np.array([cache.length]), cache, last_only=True, trace=trace)
+    if max_tokens:                      # the last token's own row: it attends too
+        model.run(np.array(ids[-1:]), np.array([cache.length]), cache, last_only=True, trace=trace)
+    return ids, trace
+
+
+def head_scores(maps: np.ndarray, special: dict[str, np.ndarray] | None = None,
+                skip: int = 1) -> dict[str, np.ndarray]:
+    """Where each head looks, averaged over query rows: {name: float32 [L, H]}.
+
+    maps [L, H, T, T] (one-shot, query rows = positions 0..T-1). Always computed:
+      "previous token"  mean weight on key t - 1
+      "itself"          mean weight on key t
+      "<s>"             mean weight on key 0 (the BOS position)
+    plus, for each entry of ``special`` (name -> bool [T, T] of keys counted for each query, e.g.
+    the subject's positions), the mean weight on those keys. Rows before ``skip`` are left out
+    (query 0 can only read itself, which would count as "<s>" and "itself" alike).
+    """
+    L, H, T, _ = maps.shape
+    t = np.arange(skip, T)                                                       # query rows used
+    out = {"previous token": maps[:, :, t, t - 1].mean(-1),
+           "itself": maps[:, :, t, t].mean(-1),
+           "<s>": maps[:, :, t, 0].mean(-1)}
+    for name, keys in (special or {}).items():
+        out[name] = (maps[:, :, t] * keys[t]).sum(-1).mean(-1)                  # [L, H]
+    return {k: v.astype(np.float32) for k, v in out.items()}

@@ -47,8 +47,9 @@ def cmd_demo(opts) -> int:
 def cmd_figures(opts) -> int:
     """Redraw the paper's figures from the modules' live data into --out (PNG files)."""
     from .figures import write_all
+    from .figures_attention import write_all as write_attention
 
-    for path in write_all(opts.out):
+    for path in write_all(opts.out) + write_attention(opts.out):
         print(path)
     return 0
 

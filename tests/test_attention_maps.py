@@ -12,7 +12,7 @@ import pytest
 import minimistral
 from conftest import requires_transformers
 from minimistral import MinimistralError
-from minimistral.attention_maps import AttentionTrace
+from minimistral.attention_maps import AttentionTrace, head_scores, traced_generate
 from minimistral.config import ModelArgs
 from minimistral.demo import random_weights
 from minimistral.model import Mistral
@@ -124,3 +124,26 @@ def test_too_large_a_map_is_refused():
     model = small_model()
     with pytest.raises(MinimistralError, match="GiB"):
         model.attention_maps(np.zeros(20000, dtype=np.int64))
+
+
+def test_traced_generation_through_the_buffer_is_the_one_shot_map():
+    """Greedy generation well past W (one prompt chunk, then one token at a time): the trace's
+    map over the whole sequence equals the one-shot map of the generated ids."""
+    model = small_model(4, seed=2)
+    ids, trace = traced_generate(model, TOKENS[:5], 12)
+    assert len(ids) == 17
+    assert ids[5:] == model.generate(TOKENS[:5], max_tokens=12, eos_id=None)
+    np.testing.assert_allclose(trace.maps(), model.attention_maps(ids), rtol=1e-5, atol=1e-6)
+
+
+def test_head_scores_on_a_hand_made_map():
+    """One layer, two heads over 4 positions: head 0 always reads the previous token, head 1 <s>."""
+    maps = np.zeros((1, 2, 4, 4), dtype=np.float32)
+    maps[0, 0, 0, 0] = maps[0, 1, :, 0] = 1
+    maps[0, 0, [1, 2, 3], [0, 1, 2]] = 1
+    subject = np.zeros((4, 4), dtype=bool)
+    subject[:, 2] = True
+    s = head_scores(maps, {"subject": subject})
+    np.testing.assert_allclose(s["previous token"], [[1, 0]])
+    np.testing.assert_allclose(s["<s>"], [[1 / 3, 1]])
+    np.testing.assert_allclose(s["subject"], [[1 / 3, 0]])

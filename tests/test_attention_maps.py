@@ -144,6 +144,6 @@ def test_head_scores_on_a_hand_made_map():
     subject = np.zeros((4, 4), dtype=bool)
     subject[:, 2] = True
     s = head_scores(maps, {"subject": subject})
-    np.testing.assert_allclose(s["previous token"], [[1, 0]])
+    np.testing.assert_allclose(s["previous token"], [[1, 1 / 3]])   # for query 1, <s> is the previous token
     np.testing.assert_allclose(s["<s>"], [[1 / 3, 1]])
     np.testing.assert_allclose(s["subject"], [[1 / 3, 0]])

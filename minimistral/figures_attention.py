@@ -142,6 +142,185 @@ def fig_reach_measured(path: Path = REACH_JSON):
     return fig, curves
 
 
+# ---- attention maps of a (trained) model -------------------------------------------------------------
+
+def subject_keys(tokenizer, ids, word: str) -> np.ndarray:
+    """bool [T, T]: for every query, the keys holding one of word's tokens (e.g. a name)."""
+X
+    ids = list(ids)
+    hit = np.zeros(len(ids), dtype=bool)
+    for s in range(len(ids) - len(pieces) + 1):
+        if ids[s:s + len(pieces)] == pieces:
+            hit[s:s + len(pieces)] = True
+    return np.broadcast_to(hit[None, :], (len(ids), len(ids)))
+
+
+def draw_map(ax, m: np.ndarray, window: int | None, title: str = "", labels=None) -> None:
+    """One [T, T] probability map, square-root colour scale, the window band outlined."""
+    from matplotlib.colors import PowerNorm
+
+    T = m.shape[0]
+    ax.imshow(m, cmap="viridis", norm=PowerNorm(0.5, vmin=0, vmax=1), interpolation="nearest")
+    edge = np.arange(-0.5, T + 0.5)
+    ax.plot(edge, edge, color="w", linewidth=0.8)                              # causal edge
+    if window is not None and window < T:
+        ax.plot(edge, edge + window, color="w", linewidth=0.8, linestyle="--")  # oldest key: q - W + 1
+    ax.set_xlim(-0.5, T - 0.5)
+    ax.set_ylim(T - 0.5, -0.5)
+    ax.set_title(title, fontsize=FONT - 4)
+    if labels is None:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        ax.set_xticks(range(T), labels, fontsize=6, rotation=90)
+        ax.set_yticks(range(T), labels, fontsize=6)
+
+
+def fig_attention_heads(model, ids):
+    """Every layer (rows) and head (columns): query (y) by key (x), the window band dashed.
+
+    data: maps float32 [L, H, T, T] (model.attention_maps).
+    """
+    from .gqa import kv_head_of
+
+    maps = model.attention_maps(ids)                                            # [L, H, T, T]
+    L, H = maps.shape[:2]
+    group = kv_head_of(H, model.args.n_kv_heads)
+    fig = Figure(figsize=(2.1 * H, 2.2 * L), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(L, H))
+    for l in range(L):
+        for h in range(H):
+            draw_map(axes[l, h], maps[l, h], model.args.sliding_window,
+                     f"layer {l}, head {h} (kv {group[h]})")
+    fig.suptitle(f"Attention probabilities of {L} layers x {H} heads over {maps.shape[2]} tokens "
+                 f"(white: causal edge; dashed: oldest key of the window, W = {model.args.sliding_window})",
+                 fontsize=FONT)
+    return fig, maps
+
+
+def head_similarity(maps_layer: np.ndarray, window: int | None) -> np.ndarray:
+    """float32 [H, H]: how alike the heads' maps of one layer [H, T, T] are, beyond the mask.
+
+    Every head shares the band and the first rows (query 0 can only read itself), which would
+    make any two maps look alike; so each row's uniform spread over its allowed keys is taken
+    away first, and the correlation is over the allowed entries of queries 1..T-1.
+    """
+    from .masks import sliding_window_mask
+
+    H, T, _ = maps_layer.shape
+    allowed = sliding_window_mask(np.arange(T), np.arange(T), window)          # [T, T]
+    allowed[0] = False                                                          # query 0: no choice
+    uniform = allowed / np.maximum(1, allowed.sum(-1, keepdims=True))           # [T, T]
+    flat = (maps_layer - uniform)[:, allowed]                                   # [H, n allowed]
+    return np.corrcoef(flat).astype(np.float32)
+
+
+def fig_gqa_sharing(model, ids, layer: int = 0):
+    """One layer's query heads grouped by the kv head they share, and how alike their maps are.
+
+    data: {"similarity": [H, H], "within": mean correlation inside a group, "across": between}.
+    """
+    from .gqa import kv_head_of
+
+    maps = model.attention_maps(ids)[layer]                                     # [H, T, T]
+    H, K = model.args.n_heads, model.args.n_kv_heads
+    group = kv_head_of(H, K)
+    sim = head_similarity(maps, model.args.sliding_window)                      # [H, H]
+    same = group[:, None] == group[None, :]
+    off = ~np.eye(H, dtype=bool)
+    within = float(sim[same & off].mean()) if (same & off).any() else float("nan")
+    across = float(sim[~same].mean()) if (~same).any() else float("nan")
+    G = H // K
+    fig = Figure(figsize=(2.6 * G + 5, 2.6 * K), layout="constrained")
+    grid = fig.add_gridspec(K, G + 2)
+    for h in range(H):
+        ax = fig.add_subplot(grid[group[h], h % G])
+        draw_map(ax, maps[h], model.args.sliding_window, f"query head {h}")
+        if h % G == 0:
+            ax.set_ylabel(f"kv head {group[h]}", fontsize=FONT - 2)
+    ax = fig.add_subplot(grid[:, G:])
+    im = ax.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(H))
+    ax.set_yticks(range(H))
+    ax.set_title(f"correlation of the heads' maps (minus uniform)\nwithin a kv group {within:.2f}, "
+                 f"across groups {across:.2f}",
+                 fontsize=FONT - 2)
+    fig.colorbar(im, ax=ax, shrink=0.6)
+    fig.suptitle(f"Layer {layer}: query heads that share a kv head read the same keys and values, "
+                 f"with their own queries", fontsize=FONT)
+    return fig, {"similarity": sim, "within": within, "across": across}
+
+
+def fig_head_roles(model, ids, subject: str | None = None):
+    """Mean attention of every (layer, head) on the previous token, itself, <s> and the subject.
+
+    data: head_scores -> {name: float32 [L, H]}.
+    """
+    from .attention_maps import head_scores
+
+    maps = model.attention_maps(ids)                                            # [L, H, T, T]
+    special = {} if subject is None else {f"subject ({subject})": subject_keys(model.tokenizer, ids, subject)}
+    scores = head_scores(maps, special)
+    fig = Figure(figsize=(4.2 * len(scores), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(scores))
+    for ax, (name, s) in zip(np.atleast_1d(axes), scores.items()):
+        ax.imshow(s, cmap="magma", vmin=0, vmax=1)
+        for (l, h), value in np.ndenumerate(s):
+            ax.text(h, l, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="k" if value > 0.5 else "w")
+        ax.set_title(f"weight on {name}", fontsize=FONT - 2)
+        ax.set_xlabel("head", fontsize=FONT - 4)
+        ax.set_ylabel("layer", fontsize=FONT - 4)
+    fig.suptitle(f"Which heads look where (mean over {maps.shape[2] - 1} queries)", fontsize=FONT)
+    return fig, scores
+
+
+def bos_mass(maps: np.ndarray, window: int) -> dict[str, np.ndarray]:
+    """Per layer and query position, mean over heads: weight on <s> (key 0) and on the oldest key
+    still in the window (q - W + 1): {"<s>": [L, T], "oldest in window": [L, T]}."""
+    L, H, T, _ = maps.shape
+    q = np.arange(T)
+    oldest = np.maximum(0, q - window + 1)                                      # [T]
+    return {"<s>": maps[:, :, q, 0].mean(1), "oldest in window": maps[:, :, q, oldest].mean(1)}
+
+
+def fig_bos_leaves_window(model, prompt_ids, max_tokens: int = 60, layer: int | None = None):
+    """A long greedy generation through the rolling buffer: what happens once <s> leaves the window.
+
+    data: {"ids": [T], "maps": [L, H, T, T] (traced, on absolute positions), "mass": bos_mass}.
+    """
+    from .attention_maps import traced_generate
+
+    W = model.args.sliding_window
+    ids, trace = traced_generate(model, prompt_ids, max_tokens)
+    maps = trace.maps()                                                         # [L, H, T, T]
+    L, H, T, _ = maps.shape
+    mass = bos_mass(maps, W if W is not None else T)
+    if layer is None:                           # the layer whose heads weigh <s> most, early on
+        layer = int(mass["<s>"][:, 1:min(T, W or T)].mean(1).argmax())
+    fig = Figure(figsize=(17, 6), layout="constrained")
+    a0, a1, a2 = fig.subplots(1, 3, width_ratios=[1.1, 1, 1])
+    draw_map(a0, maps[layer].mean(0), W, f"layer {layer}, mean of the {H} heads, read from the buffer")
+    a0.set_xlabel("key position", fontsize=FONT - 4)
+    a0.set_ylabel("query position", fontsize=FONT - 4)
+    for name, ax in (("<s>", a1), ("oldest in window", a2)):
+        for l in range(L):
+            ax.plot(np.arange(T), mass[name][l], label=f"layer {l}")
+        if W is not None:
+            ax.axvline(W - 0.5, color="k", linestyle="--", linewidth=1)
+            ax.text(W, ax.get_ylim()[1] * 0.95, f" <s> leaves the window\n (query {W} = W)", fontsize=FONT - 5,
+                    va="top")
+        ax.set_xlabel("query position (prompt, then generated)", fontsize=FONT - 4)
+        ax.set_ylabel(f"mean weight on {name}", fontsize=FONT - 4)
+        ax.legend(fontsize=FONT - 6)
+        ax.grid(alpha=0.3)
+    a1.set_title("weight on <s> (key 0)", fontsize=FONT - 2)
+    a2.set_title("weight on the oldest key still in the buffer (q - W + 1)", fontsize=FONT - 2)
+    fig.suptitle(f"{len(prompt_ids)}-token prompt + {max_tokens} greedy tokens through the rolling "
+                 f"buffer (W = {W})", fontsize=FONT)
+    return fig, {"ids": ids, "maps": maps, "mass": mass, "layer": layer}
+
+
 def all_attention_figures() -> dict:
     """file stem -> function for this module's figures whose cached data exist."""
     figs = {}

@@ -146,7 +146,7 @@ def fig_reach_measured(path: Path = REACH_JSON):
 
 def subject_keys(tokenizer, ids, word: str) -> np.ndarray:
     """bool [T, T]: for every query, the keys holding one of word's tokens (e.g. a name)."""
-X
+    pieces = tokenizer.encode(word.strip(), bos=False)                        # 'Hugo' -> [id of '▁Hugo']
     ids = list(ids)
     hit = np.zeros(len(ids), dtype=bool)
     for s in range(len(ids) - len(pieces) + 1):

@@ -116,23 +116,32 @@ def traced_generate(model, prompt_ids, max_tokens: int):
     return ids, trace
 
 
-def head_scores(maps: np.ndarray, special: dict[str, np.ndarray] | None = None,
-                skip: int = 1) -> dict[str, np.ndarray]:
+def head_scores(maps: np.ndarray, window: int | None, special: dict[str, np.ndarray] | None = None
+                ) -> dict[str, np.ndarray]:
     """Where each head looks, averaged over query rows: {name: float32 [L, H]}.
 
-    maps [L, H, T, T] (one-shot, query rows = positions 0..T-1). Always computed:
-      "previous token"  mean weight on key t - 1
-      "itself"          mean weight on key t
-      "<s>"             mean weight on key 0 (the BOS position)
-    plus, for each entry of ``special`` (name -> bool [T, T] of keys counted for each query, e.g.
-    the subject's positions), the mean weight on those keys. Rows before ``skip`` are left out
-    (query 0 can only read itself, which would count as "<s>" and "itself" alike).
+    maps [L, H, T, T] (one-shot, query rows = positions 0..T-1), window W of the model.
+      "previous token"  mean weight on key t - 1, over queries 1..T-1
+      "itself"          mean weight on key t, over queries 1..T-1
+      "<s>"             mean weight on key 0, over the queries that can still see it (1..W-1)
+    plus, for each entry of ``special`` (name -> bool [T, T]: the keys counted for each query,
+    e.g. where a name stands), the mean total weight on those keys over the queries that can
+    see at least one of them. Query 0 is always left out: it can only read itself.
     """
+    from .masks import sliding_window_mask
+
     L, H, T, _ = maps.shape
-    t = np.arange(skip, T)                                                       # query rows used
+    t = np.arange(1, T)                                                          # query rows used
+    visible = sliding_window_mask(np.arange(T), np.arange(T), window)            # [T, T]
+    bos = np.zeros((T, T), dtype=bool)
+    bos[:, 0] = True
     out = {"previous token": maps[:, :, t, t - 1].mean(-1),
-           "itself": maps[:, :, t, t].mean(-1),
-           "<s>": maps[:, :, t, 0].mean(-1)}
-    for name, keys in (special or {}).items():
-        out[name] = (maps[:, :, t] * keys[t]).sum(-1).mean(-1)                  # [L, H]
+           "itself": maps[:, :, t, t].mean(-1)}
+    for name, keys in {"<s>": bos, **(special or {})}.items():
+        keys = keys & visible                                                    # [T, T]
+        rows = t[keys[t].any(-1)]                                                # queries that see them
+        if len(rows) == 0:
+            out[name] = np.zeros((L, H), dtype=np.float32)
+            continue
+        out[name] = (maps[:, :, rows] * keys[rows]).sum(-1).mean(-1)            # [L, H]
     return {k: v.astype(np.float32) for k, v in out.items()}

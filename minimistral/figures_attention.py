@@ -260,7 +260,7 @@ def fig_head_roles(model, ids, subject: str | None = None):
 
     maps = model.attention_maps(ids)                                            # [L, H, T, T]
     special = {} if subject is None else {f"subject ({subject})": subject_keys(model.tokenizer, ids, subject)}
-    scores = head_scores(maps, special)
+    scores = head_scores(maps, model.args.sliding_window, special)
     fig = Figure(figsize=(4.2 * len(scores), 3.8), layout="constrained")
     axes = fig.subplots(1, len(scores))
     for ax, (name, s) in zip(np.atleast_1d(axes), scores.items()):

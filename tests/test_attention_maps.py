@@ -143,7 +143,9 @@ def test_head_scores_on_a_hand_made_map():
     maps[0, 0, [1, 2, 3], [0, 1, 2]] = 1
     subject = np.zeros((4, 4), dtype=bool)
     subject[:, 2] = True
-    s = head_scores(maps, {"subject": subject})
+    s = head_scores(maps, None, {"subject": subject})
     np.testing.assert_allclose(s["previous token"], [[1, 1 / 3]])   # for query 1, <s> is the previous token
     np.testing.assert_allclose(s["<s>"], [[1 / 3, 1]])
-    np.testing.assert_allclose(s["subject"], [[1 / 3, 0]])
+    np.testing.assert_allclose(s["subject"], [[1 / 2, 0]])            # queries 2 and 3 can see key 2
+    s = head_scores(maps, 2, {"subject": subject})                    # W = 2: only query 1 sees <s>
+    np.testing.assert_allclose(s["<s>"], [[1, 1]])

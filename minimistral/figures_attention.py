@@ -264,14 +264,16 @@ def fig_head_roles(model, ids, subject: str | None = None):
     fig = Figure(figsize=(4.2 * len(scores), 3.8), layout="constrained")
     axes = fig.subplots(1, len(scores))
     for ax, (name, s) in zip(np.atleast_1d(axes), scores.items()):
-        ax.imshow(s, cmap="magma", vmin=0, vmax=1)
+        top = max(0.05, float(s.max()))
+        ax.imshow(s, cmap="magma", vmin=0, vmax=top)
         for (l, h), value in np.ndenumerate(s):
-            ax.text(h, l, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                    color="k" if value > 0.5 else "w")
+            ax.text(h, l, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                    color="k" if value > 0.6 * top else "w")
         ax.set_title(f"weight on {name}", fontsize=FONT - 2)
         ax.set_xlabel("head", fontsize=FONT - 4)
         ax.set_ylabel("layer", fontsize=FONT - 4)
-    fig.suptitle(f"Which heads look where (mean over {maps.shape[2] - 1} queries)", fontsize=FONT)
+    fig.suptitle(f"Which heads look where: mean weight over the queries that can see those keys "
+                 f"({maps.shape[2]} tokens, W = {model.args.sliding_window})", fontsize=FONT)
     return fig, scores
 
 

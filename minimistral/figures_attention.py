@@ -215,21 +215,39 @@ def head_similarity(maps_layer: np.ndarray, window: int | None) -> np.ndarray:
     return np.corrcoef(flat).astype(np.float32)
 
 
-def fig_gqa_sharing(model, ids, layer: int = 0):
+def group_similarity(model, maps: np.ndarray) -> list[tuple[float, float]]:
+    """Per layer, (mean correlation of heads sharing a kv head, mean across groups); maps [L, H, T, T]."""
+    from .gqa import kv_head_of
+
+    group = kv_head_of(model.args.n_heads, model.args.n_kv_heads)
+    same = group[:, None] == group[None, :]
+    off = ~np.eye(len(group), dtype=bool)
+    out = []
+    for layer_maps in maps:
+        sim = head_similarity(layer_maps, model.args.sliding_window)            # [H, H]
+        within = float(sim[same & off].mean()) if (same & off).any() else float("nan")
+        across = float(sim[~same].mean()) if (~same).any() else float("nan")
+        out.append((within, across))
+    return out
+
+
+def fig_gqa_sharing(model, ids, layer: int | None = None):
     """One layer's query heads grouped by the kv head they share, and how alike their maps are.
 
-    data: {"similarity": [H, H], "within": mean correlation inside a group, "across": between}.
+    layer None: the layer where heads of one group are most alike compared with other groups.
+    data: {"similarity": [H, H], "within", "across" (mean correlations), "layer", "per_layer"}.
     """
     from .gqa import kv_head_of
 
-    maps = model.attention_maps(ids)[layer]                                     # [H, T, T]
+    all_maps = model.attention_maps(ids)                                        # [L, H, T, T]
+    per_layer = group_similarity(model, all_maps)
+    if layer is None:
+        layer = int(np.nanargmax([w - a for w, a in per_layer]))
+    maps = all_maps[layer]                                                      # [H, T, T]
     H, K = model.args.n_heads, model.args.n_kv_heads
     group = kv_head_of(H, K)
     sim = head_similarity(maps, model.args.sliding_window)                      # [H, H]
-    same = group[:, None] == group[None, :]
-    off = ~np.eye(H, dtype=bool)
-    within = float(sim[same & off].mean()) if (same & off).any() else float("nan")
-    across = float(sim[~same].mean()) if (~same).any() else float("nan")
+    within, across = per_layer[layer]
     G = H // K
     fig = Figure(figsize=(2.6 * G + 5, 2.6 * K), layout="constrained")
     grid = fig.add_gridspec(K, G + 2)
@@ -248,7 +266,8 @@ def fig_gqa_sharing(model, ids, layer: int = 0):
     fig.colorbar(im, ax=ax, shrink=0.6)
     fig.suptitle(f"Layer {layer}: query heads that share a kv head read the same keys and values, "
                  f"with their own queries", fontsize=FONT)
-    return fig, {"similarity": sim, "within": within, "across": across}
+    return fig, {"similarity": sim, "within": within, "across": across, "layer": layer,
+                 "per_layer": per_layer}
 
 
 def fig_head_roles(model, ids, subject: str | None = None):
@@ -323,9 +342,43 @@ def fig_bos_leaves_window(model, prompt_ids, max_tokens: int = 60, layer: int | 
     return fig, {"ids": ids, "maps": maps, "mass": mass, "layer": layer}
 
 
+# The story the notebook and `minimistral figures` look at: held-out story 1 of corpus seed 0.
+STORY = ("heldout", 2, 1)
+
+
+def default_inputs():
+    """(shipped model, ids of the held-out story, its hero's name) for the attention-map figures."""
+    import minimistral
+    from .corpus import stories
+
+    model = minimistral.load_default()
+    text = stories(STORY[0], STORY[1])[STORY[2]]
+    hero = text.split(" called ")[1].split()[0] if " called " in text else text.split()[0]
+    return model, model.tokenizer.encode(text), hero
+
+
+def _on_default(make, **kwargs):
+    def draw():
+        model, ids, hero = default_inputs()
+        extra = {"subject": hero} if make is fig_head_roles else {}
+        if make is fig_bos_leaves_window:
+            return make(model, ids[:12], **kwargs)
+        if make is fig_attention_heads:
+            return make(model, ids[:40])
+        return make(model, ids, **kwargs, **extra)
+    return draw
+
+
 def all_attention_figures() -> dict:
-    """file stem -> function for this module's figures whose cached data exist."""
+    """file stem -> function for this module's figures whose data exist (cached JSON, shipped model)."""
+    from . import DEFAULT_MODEL
+
     figs = {}
+    if (DEFAULT_MODEL / "model.safetensors").exists():
+        figs["attention_heads"] = _on_default(fig_attention_heads)
+        figs["attention_gqa_groups"] = _on_default(fig_gqa_sharing)
+        figs["attention_head_roles"] = _on_default(fig_head_roles)
+        figs["attention_bos_leaves_window"] = _on_default(fig_bos_leaves_window, max_tokens=100)
     if SWA_COST_JSON.exists():
         figs["swa_cost"] = fig_swa_cost
     if REACH_JSON.exists():

@@ -46,8 +46,8 @@ def test_attention_map_figures_on_a_model(tmp_path):
     ids = model.tokenizer.encode(TEXT)
     fig, maps = fa.fig_attention_heads(model, ids[:20])
     assert maps.shape == (4, 4, 20, 20)
-    fig, data = fa.fig_gqa_sharing(model, ids, layer=1)
-    assert data["similarity"].shape == (4, 4)
+    fig, data = fa.fig_gqa_sharing(model, ids)
+    assert data["similarity"].shape == (4, 4) and len(data["per_layer"]) == 4
     fig, scores = fa.fig_head_roles(model, ids, subject="Hugo")
     assert set(scores) == {"previous token", "itself", "<s>", "subject (Hugo)"}
     assert fa.subject_keys(model.tokenizer, ids, "Hugo")[0].sum() >= 1

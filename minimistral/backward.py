@@ -10,7 +10,8 @@ needs. Then each piece gets its backward, beside its forward and with the same s
     h = h + attention(rms_norm(h))                 dh += d(attention input), through rms_norm
     h = h + feed_forward(rms_norm(h))              dh += d(feed-forward input), through rms_norm
     logits = output(rms_norm(h))   [N, D] -> [N, V]
-    loss = mean(-log softmax(logits)[next id])     dlogits = (softmax - onehot(next id)) / n
+    loss = mean(-log softmax(logits)[next id])     dlogits = (softmax - onehot(next id)) / M
+                                                   (M = B*(T-1) predictions)
 
 The residual ``h = h + f(h)`` is why gradients reach the first layer undiminished: its
 derivative is the identity plus f's, so dh flows straight through every block and f's share is
@@ -24,8 +25,10 @@ dx = dy @ W and dW = dy.T @ x, summed over all N rows by the matrix product itse
     grads["layers.0.attention.wq.weight"].shape              # (H*Hd, D), float32
 
 Everything is float32 and batched over all rows: one matrix product per linear map per step,
-attention as [B, K, G*T, T] products (GQA groups as in gqa.py), and the V-wide output layer and
-cross-entropy in row chunks so the [N, V] logits never exist at once (0.5 GB at N = 4096).
+attention as a stack of [T, Hd] @ [Hd, S] products (the G query heads of a kv head share its
+keys, as in gqa.py), and the V-wide output layer and cross-entropy in row chunks so the [N, V]
+logits never exist at once (0.5 GB at N = 4096). At the shipped shape (N = 16 x 128, D = 128,
+V = 32000) the output layer's three [N, D] x [D, V] products are three quarters of the work.
 """
 
 from __future__ import annotations
@@ -58,6 +61,15 @@ class Pass:
     cos: np.ndarray              # [T, Hd/2]
     sin: np.ndarray              # [T, Hd/2]
     allowed: np.ndarray          # bool [T, S=T], masks.sliding_window_mask
+
+    @classmethod
+    def of(cls, model: Mistral, B: int, T: int) -> "Pass":
+        """B sequences of T tokens, each at positions 0..T-1, through model's float32 weights."""
+        a = model.args
+        positions = np.arange(T)
+        cos, sin = rope_angles(positions, a.head_dim, a.rope_theta)             # [T, Hd/2]
+        allowed = sliding_window_mask(positions, positions, a.sliding_window)   # [T, S=T]
+        return cls(a, _float32_weights(model), B, T, cos, sin, allowed)
 
 
 # ---- inputs ----------------------------------------------------------------------------------
@@ -121,8 +133,9 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     Query heads are grouped per kv head as in gqa.grouped_attention, q [B, K, G, T, Hd] against
     k [B, K, 1, T, Hd]: the G query heads of a group read the same keys by broadcasting, and
     each product is one [T, Hd] @ [Hd, S] matrix (at T = S = 128, Hd = 16 that is 2^18
-    multiply-adds, which OpenBLAS keeps on one thread, see gqa.ONE_THREAD_PRODUCT: small
-    products split over two busy cores were measured 10-50x slower).
+    multiply-adds, which OpenBLAS keeps on one thread, see gqa.ONE_THREAD_PRODUCT; as one
+    [G*T, Hd] @ [Hd, S] product per kv head they went to two threads and, on a shared 2-core
+    machine, ran 7-30x slower).
     """
     W, p, B, T = c.W, f"layers.{i}.attention.", c.B, c.T
     H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
@@ -130,7 +143,7 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     q = (x @ W[p + "wq.weight"].T).reshape(B, T, H, Hd)                          # [N, D] -> [B, T, H, Hd]
     k = (x @ W[p + "wk.weight"].T).reshape(B, T, K, Hd)                          # [N, D] -> [B, T, K, Hd]
     v = (x @ W[p + "wv.weight"].T).reshape(B, T, K, Hd)                          # [N, D] -> [B, T, K, Hd]
-    q, k = apply_rope(q, c.cos, c.sin), apply_rope(k, c.cos, c.sin)                      # rotate each pair
+    q, k = apply_rope(q, c.cos, c.sin), apply_rope(k, c.cos, c.sin)              # rotate each pair
     # Contiguous copies: NumPy hands a stack of matrices to BLAS only when each is a plain
     # (or transposed) matrix; other strides fall back to a much slower loop.
     qg = np.ascontiguousarray(q.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4))  # [B, K, G, T, Hd]
@@ -138,7 +151,7 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     vh = np.ascontiguousarray(v.transpose(0, 2, 1, 3))[:, :, None]               # [B, K, 1, S, Hd]
     scores = qg @ kh.swapaxes(-1, -2)                                            # [B, K, G, T, S]
     scores *= np.float32(1.0 / np.sqrt(Hd))
-    scores = np.where(c.allowed, scores, np.float32(-np.inf))                      # mask: [T, S] broadcast
+    scores = np.where(c.allowed, scores, np.float32(-np.inf))                    # mask: [T, S] broadcast
     probs = softmax(scores)                                                      # [B, K, G, T, S]
     o = probs @ vh                                                               # [B, K, G, T, Hd]
     o = o.transpose(0, 3, 1, 2, 4).reshape(B * T, H * Hd)                        # [N, H*Hd]
@@ -180,7 +193,7 @@ def attention_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) ->
     dq = dq.transpose(0, 3, 1, 2, 4).reshape(B, T, H, Hd)                        # [B, T, H, Hd]
     dk = dk.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
     dv = dv.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
-    dq, dk = apply_rope(dq, c.cos, -c.sin), apply_rope(dk, c.cos, -c.sin)                # rotate back by -angle
+    dq, dk = apply_rope(dq, c.cos, -c.sin), apply_rope(dk, c.cos, -c.sin)        # rotate back by -angle
     dq, dk, dv = dq.reshape(B * T, H * Hd), dk.reshape(B * T, K * Hd), dv.reshape(B * T, K * Hd)
     grads[p + "wq.weight"] = dq.T @ x                                            # [H*Hd, N] @ [N, D]
     grads[p + "wk.weight"] = dk.T @ x                                            # [K*Hd, N] @ [N, D]
@@ -253,15 +266,14 @@ def block_backward(c: Pass, i: int, dh: np.ndarray, saved, grads: dict) -> np.nd
 
 # ---- output layer and cross-entropy ------------------------------------------------------------
 
-_scratch: dict[tuple, np.ndarray] = {}
+_scratch: dict[str, np.ndarray] = {}
 
 
-def _buffer(shape: tuple) -> np.ndarray:
-    """A float32 work array of this shape, kept between calls (its pages are touched once)."""
-    if shape not in _scratch:
-        _scratch.clear()                                   # one logits buffer at a time
-        _scratch[shape] = np.empty(shape, dtype=np.float32)
-    return _scratch[shape]
+def _buffer(name: str, shape: tuple) -> np.ndarray:
+    """A float32 work array kept between calls under this name (its pages are touched once)."""
+    if name not in _scratch or _scratch[name].shape != shape:
+        _scratch[name] = np.empty(shape, dtype=np.float32)
+    return _scratch[name]
 
 
 def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
@@ -276,10 +288,10 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
     M, D = x.shape
     V = w_out.shape[0]
     rows = max(1, min(M, CE_CHUNK_BYTES // (4 * V)))
-    buf = _buffer((rows, V))
+    buf = _buffer("logits", (rows, V))
+    dw_part = _buffer("dw_out", (V, D))
     dx = np.empty((M, D), dtype=np.float32)
-    dw_out = np.zeros((V, D), dtype=np.float32)
-    dw_part = np.empty((V, D), dtype=np.float32)
+    dw_out = np.empty((V, D), dtype=np.float32)
     inv_m = np.float32(1.0 / M)
     total = 0.0
     for start in range(0, M, rows):
@@ -295,8 +307,11 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
         logits *= (inv_m / sums)[:, None]                                        # probs / M
         logits[np.arange(R), tc] -= inv_m                                        # (probs - onehot) / M
         np.matmul(logits, w_out, out=dx[start:start + rows])                     # [R, V] -> [R, D]
-        np.matmul(logits.T, xc, out=dw_part)                                     # [V, R] @ [R, D]
-        dw_out += dw_part
+        if start == 0:
+            np.matmul(logits.T, xc, out=dw_out)                                  # [V, R] @ [R, D]
+        else:                                    # dw_out is the sum over chunks
+            np.matmul(logits.T, xc, out=dw_part)                                 # [V, R] @ [R, D]
+            dw_out += dw_part
     return total / M, dx, dw_out
 
 
@@ -308,20 +323,18 @@ def loss_and_grads(model: Mistral, tokens):
     tokens [T] or [B, T] (B sequences of equal length, each at positions 0..T-1); the loss is
     the mean of -log p(tokens[b, t+1] | tokens[b, :t+1]) over all B*(T-1) predictions, and
     grads maps every native tensor name (checkpoint.expected_shapes) to its float32 gradient.
-    model.weights must be float32 in native layout (Weights.from_arrays).
+    model.weights must be float32 in native layout (Weights.from_arrays); anything else, or
+    bad ids, raises MinimistralError, and a loss that is inf or NaN raises NonFiniteError.
 
         loss, grads = loss_and_grads(model, [1, 415, 5255, 3332])    # 3 predictions
         loss     -> about log(V) = 10.37 for a random model
     """
     a = model.args
     ids = _tokens(tokens, a.vocab_size)                                          # [B, T]
-    W = _float32_weights(model)
     B, T = ids.shape
     N, D, eps = B * T, a.dim, a.norm_eps
-    positions = np.arange(T)                                                     # every sequence from 0
-    cos, sin = rope_angles(positions, a.head_dim, a.rope_theta)                  # [T, Hd/2]
-    allowed = sliding_window_mask(positions, positions, a.sliding_window)        # [T, S=T]
-    c = Pass(a, W, B, T, cos, sin, allowed)
+    c = Pass.of(model, B, T)
+    W = c.W
 
     # Forward, keeping each block's inputs and intermediates.
     h = W["tok_embeddings.weight"][ids.reshape(N)]                               # [N] -> [N, D]

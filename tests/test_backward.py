@@ -242,6 +242,26 @@ def test_gradient_matches_finite_differences(name):
     assert grads[name][index] == pytest.approx(fd, rel=1e-3)     # measured <= 1e-4
 
 
+# ---- the window in the backward pass ------------------------------------------------------------
+
+def test_nothing_flows_back_outside_the_window():
+    """A gradient at one query reaches exactly the W positions it attends to, with exact zeros elsewhere.
+
+    Through one attention layer, d(output at t) -> d(inputs) is nonzero only at positions
+    t-W+1 .. t (the keys and values the mask lets t see, and t's own query).
+    """
+    model = Mistral(SMALL, random_weights(SMALL, seed=2, std=0.2))
+    W, T, t = SMALL.sliding_window, 12, 9
+    c = backward.Pass.of(model, 1, T)
+    x = np.random.default_rng(3).standard_normal((T, SMALL.dim)).astype(np.float32)
+    _, saved = backward.attention_forward(c, 0, x)
+    dout = np.zeros((T, SMALL.dim), dtype=np.float32)
+    dout[t] = 1.0
+    dx = backward.attention_backward(c, 0, dout, saved, {})
+    reached = np.abs(dx).sum(axis=1) > 0
+    assert reached.tolist() == [t - W < s <= t for s in range(T)]
+
+
 # ---- inputs ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("tokens", [[5], [[1, 2, 3]] * 0, np.zeros((2, 2, 3), int), [0.5, 1.5],

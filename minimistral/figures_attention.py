@@ -340,6 +340,8 @@ def fig_bos_leaves_window(model, prompt_ids, max_tokens: int = 60, layer: int | 
     for name, ax in (("<s>", a1), ("oldest in window", a2)):
         for l in range(L):
             ax.plot(np.arange(T), mass[name][l], label=f"layer {l}")
+        ax.plot(np.arange(T), 1 / np.minimum(np.arange(T) + 1, W or T), color="k", linestyle=":",
+                label="even spread over the window")
         if W is not None:
             ax.axvline(W - 0.5, color="k", linestyle="--", linewidth=1)
             ax.text(W, ax.get_ylim()[1] * 0.95, f" <s> leaves the window\n (query {W} = W)", fontsize=FONT - 5,

@@ -38,7 +38,9 @@ def test_measured_figures_are_drawn_from_the_committed_results(tmp_path):
     fig, curves = fa.fig_reach_measured()
     assert len([c for c in curves if c[0] is not None]) >= 3             # at least three (W, k)
     assert main(["figures", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "swa_cost.png").exists() and (tmp_path / "reach_measured.png").exists()
+    for name in ("swa_cost", "reach_measured", "attention_heads", "attention_gqa_groups",
+                 "attention_head_roles", "attention_bos_leaves_window"):      # the last four: shipped model
+        assert (tmp_path / f"{name}.png").exists(), name
 
 
 def test_attention_map_figures_on_a_model(tmp_path):

@@ -89,7 +89,8 @@ def peak_block_bytes(T: int, window, block: int) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lengths", default="1024,2048,3072,4096,5120,6144,8192,12288,16384,24576,32768")
-    ap.add_argument("--block", type=int, default=256, help="queries per block (default 256)")
+    ap.add_argument("--block", type=int, default=64,
+                    help="queries per block (default 64: every array stays under 32 MB up to 24K)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sample-from", type=int, default=8192,
                     help="from this length on, time every --sample-th block only (default 8192)")

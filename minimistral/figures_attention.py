@@ -90,13 +90,14 @@ def fig_swa_cost(path: Path = SWA_COST_JSON, big_blocks: Path | None = SWA_COST_
         ax_m.plot([m["T"]], [m["swa_peak_block_bytes"] / 2 ** 30], "x", color="C0", markersize=10)
     ax_m.plot([], [], "x", color="grey", label="measured peak of the widest block, all temporaries (tracemalloc)")
     ax_m.set_yscale("log")
+    ax_m.set_ylim(bottom=1e-3)                   # room for the legend below the curves
     ax_m.set_ylabel("GiB of float32 scores per layer", fontsize=FONT)
     ax_m.set_title("Memory of the score matrix", fontsize=FONT)
 
     for ax in (ax_f, ax_t, ax_r, ax_m):
         ax.axvline(W, color="grey", linestyle=":", linewidth=1)
         ax.set_xlabel("sequence length T (tokens)", fontsize=FONT)
-        ax.legend(fontsize=FONT - 4)
+        ax.legend(fontsize=FONT - 4, loc="lower right" if ax is ax_m else "best")
         ax.grid(alpha=0.3)
     fig.suptitle(f"SWA's compute cost ({res['date']}, {res['machine']}; shared machine, CPU time, "
                  f"min of {res['repeats']} runs)", fontsize=FONT - 2)

@@ -245,10 +245,11 @@ def group_similarity(model, maps: np.ndarray) -> list[tuple[float, float]]:
     return out
 
 
-def fig_gqa_sharing(model, ids, layer: int | None = None):
+def fig_gqa_sharing(model, ids, layer: int | None = None, show: int = 48):
     """One layer's query heads grouped by the kv head they share, and how alike their maps are.
 
     layer None: the layer where heads of one group are most alike compared with other groups.
+    The maps drawn are the first ``show`` tokens; the correlations use all of them.
     data: {"similarity": [H, H], "within", "across" (mean correlations), "layer", "per_layer"}.
     """
     from .gqa import kv_head_of
@@ -267,7 +268,7 @@ def fig_gqa_sharing(model, ids, layer: int | None = None):
     grid = fig.add_gridspec(K, G + 2)
     for h in range(H):
         ax = fig.add_subplot(grid[group[h], h % G])
-        draw_map(ax, maps[h], model.args.sliding_window, f"query head {h}")
+        draw_map(ax, maps[h, :show, :show], model.args.sliding_window, f"query head {h}")
         if h % G == 0:
             ax.set_ylabel(f"kv head {group[h]}", fontsize=FONT - 2)
     ax = fig.add_subplot(grid[:, G:])

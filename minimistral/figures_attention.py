@@ -129,7 +129,7 @@ def fig_reach_measured(path: Path = REACH_JSON):
     ncols = 3
     nrows = -(-len(windowed) // ncols)
     fig = Figure(figsize=(16, 4.8 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True)).ravel()
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax, (w, k) in zip(axes, windowed):
         deltas, mean, acc = curves[(w, k)]
         reach = k * (w - 1)
@@ -140,16 +140,35 @@ def fig_reach_measured(path: Path = REACH_JSON):
         ax.axvline(reach, color="C3", linestyle="--", label=f"theory: k (W - 1) = {reach}")
         for d, a in zip(deltas, acc):
             ax.plot([d] * len(a), a, "o", color="C0", alpha=0.3, markersize=4)
-        ax.plot(deltas, mean, color="C0", marker="o", label=f"measured, mean of {len(acc[0])} seeds")
+        n_seeds = len(acc[0])
+        ax.plot(deltas, mean, color="C0", marker="o",
+                label="measured (one model per point)" if n_seeds == 1 else f"measured, mean of {n_seeds} seeds")
         ax.axhline(res["chance"], color="k", linestyle=":", linewidth=1, label=f"chance 1/{res['vocab']}")
         ax.set_title(f"W = {w}, k = {k} layers", fontsize=FONT)
         ax.set_xlabel("copy distance delta (positions back)", fontsize=FONT - 2)
         ax.set_ylim(-0.03, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=FONT - 6, loc="center right")
-    for ax in axes[::ncols]:
+    for ax in axes[:len(windowed)][::ncols]:
         ax.set_ylabel("held-out accuracy", fontsize=FONT - 2)
-    for ax in axes[len(windowed):]:
+    rest = list(axes[len(windowed):])
+    if rest:                                      # summary: farthest distance learnt vs theory
+        ax = rest.pop(0)
+        theory = [k * (w - 1) for w, k in windowed]
+        learnt = [max([d for d, m in zip(*curves[c][:2]) if m > 0.5], default=0) for c in windowed]
+        top = max(theory + learnt) + 2
+        ax.plot([0, top], [0, top], color="C3", linestyle="--", label="theory: k (W - 1)")
+        ax.set_xlim(0, top + 3)
+        ax.set_ylim(0, top)
+        for (w, k), t, m in zip(windowed, theory, learnt):
+            ax.plot(t, m, "o", color="C0", markersize=9)
+            ax.annotate(f"W={w}, k={k}", (t, m), textcoords="offset points", xytext=(6, -12), fontsize=FONT - 5)
+        ax.set_xlabel("theoretical reach k (W - 1)", fontsize=FONT - 2)
+        ax.set_ylabel("farthest distance learnt (accuracy > 0.5)", fontsize=FONT - 3)
+        ax.set_title("Measured limit vs theory", fontsize=FONT)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=FONT - 5)
+    for ax in rest:
         ax.set_visible(False)
     fig.suptitle(f"Does a trained SWA stack use its reach? Copy task, V = {res['vocab']}, "
                  f"{res['steps']} AdamW steps per model ({res['date']})", fontsize=FONT)

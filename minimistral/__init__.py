@@ -43,7 +43,7 @@ def load_default(progress=None) -> Mistral:
 
         model = minimistral.load_default()
         ids = model.tokenizer.encode("The cat sat on the mat and saw the dog go to the")
-        model.tokenizer.decode(model.generate(ids, max_tokens=5))      # greedy: ' park. ...'
+        model.tokenizer.decode(model.generate(ids, max_tokens=2))      # greedy: 'garden.'
     """
     if not (DEFAULT_MODEL / "model.safetensors").exists():
         raise MinimistralError(f"the shipped model is missing from {DEFAULT_MODEL}; reinstall minimistral.")

@@ -105,8 +105,9 @@ def _shown(tok, token_id: int) -> str:
 def cmd_figures(opts) -> int:
     """Redraw the paper's figures from the modules' live data into --out (PNG files)."""
     from .figures import write_all
+    from .figures_attention import write_all as write_attention
 
-    for path in write_all(opts.out):
+    for path in write_all(opts.out) + write_attention(opts.out):
         print(show(path))
     return 0
 

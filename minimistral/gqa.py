@@ -26,20 +26,28 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.ndarray,
+                      record=None) -> np.ndarray:
     """Scaled dot-product attention with kv heads shared by groups of query heads.
 
     q [T, H, Hd], k and v [S, K, Hd], allowed bool [T, S] (masks.py) -> [T, H, Hd] float32.
     Queries are independent rows, so a long chunk goes through in blocks of queries whose
     scores [K, G, t, S] stay under limits.SCORE_BYTES: the same result, bounded memory.
+    ``record``, if given, is called once with the probabilities [H, T, S] (a view, no copy, unless
+    the queries went in blocks; attention_maps.py); None, the default, costs nothing.
     """
     T, H, Hd = q.shape
     S, K, _ = k.shape
     G = H // K
     rows = max(1, SCORE_BYTES // (4 * H * S))            # queries per block within the ceiling
     if T > rows and T > 1:
-        return np.concatenate([grouped_attention(q[t:t + rows], k, v, allowed[t:t + rows])
-                               for t in range(0, T, rows)])                  # [T, H, Hd]
+        parts: list = []                                                      # [H, t, S] per block
+        out = np.concatenate([grouped_attention(q[t:t + rows], k, v, allowed[t:t + rows],
+                                                None if record is None else parts.append)
+                              for t in range(0, T, rows)])                    # [T, H, Hd]
+        if record is not None:
+            record(np.concatenate(parts, axis=1))                             # [H, T, S]
+        return out
     qg = q.reshape(T, K, G, Hd).transpose(1, 2, 0, 3).reshape(K, G * T, Hd)  # [K, G*T, Hd]
     if T == 1:                                                                # decoding
         keys = key_blocks(S, G * Hd)
@@ -49,6 +57,8 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     scores = scores.reshape(K, G, T, S) * np.float32(1.0 / np.sqrt(Hd))
     scores = np.where(allowed, scores, np.float32(-np.inf))                   # mask: [T, S] broadcast
     p = softmax(scores).reshape(K, G * T, S)                                  # [K, G*T, S]
+    if record is not None:
+        record(p.reshape(K * G, T, S))                                        # [H, T, S], h = k*G + g
     if T == 1:
         out = sum(p[:, :, b] @ v[b].transpose(1, 0, 2) for b in keys)         # [K, G, Hd]
     else:

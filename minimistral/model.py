@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .attention_maps import AttentionTrace, check_map_size
 from .config import ModelArgs
 from .errors import MinimistralError
 from .generation import Session, check_chunk_size
@@ -74,8 +75,11 @@ class Mistral:
     # ---- the pieces of one block -------------------------------------------------------------
 
     def attention(self, i: int, x: np.ndarray, positions: np.ndarray,
-                  cache: RollingBufferCache | None) -> np.ndarray:
-        """Sliding-window grouped-query self-attention of layer i: [T, D] -> [T, D]."""
+                  cache: RollingBufferCache | None, trace: AttentionTrace | None = None) -> np.ndarray:
+        """Sliding-window grouped-query self-attention of layer i: [T, D] -> [T, D].
+
+        A ``trace`` (attention_maps.py) receives the probabilities [H, T, S] and key positions.
+        """
         a, w, p = self.args, self.weights, f"layers.{i}.attention."
         T = x.shape[0]
         q = w.linear(p + "wq.weight", x).reshape(T, a.n_heads, a.head_dim)      # [T, H, Hd]
@@ -89,7 +93,8 @@ class Mistral:
         else:
             keys, values, key_pos = cache.view(i, k, v, positions)              # [S, K, Hd]
         allowed = sliding_window_mask(positions, key_pos, a.sliding_window)     # [T, S]
-        out = grouped_attention(q, keys, values, allowed)                       # [T, H, Hd]
+        record = None if trace is None else trace.recorder(i, positions, key_pos)
+        out = grouped_attention(q, keys, values, allowed, record)               # [T, H, Hd]
         if cache is not None:
             cache.write(i, k, v, positions)   # only after the chunk attended (Fig. 3)
         return w.linear(p + "wo.weight", out.reshape(T, a.n_heads * a.head_dim))  # [T, D]
@@ -100,11 +105,11 @@ class Mistral:
         gate = silu(w.linear(p + "w1.weight", x))                                # [T, F]
         return w.linear(p + "w2.weight", gate * w.linear(p + "w3.weight", x))   # [T, D]
 
-    def block(self, i: int, h: np.ndarray, positions: np.ndarray, cache=None) -> np.ndarray:
+    def block(self, i: int, h: np.ndarray, positions: np.ndarray, cache=None, trace=None) -> np.ndarray:
         """Pre-norm transformer block i: [T, D] -> [T, D]."""
         w, eps = self.weights, self.args.norm_eps
         h = h + self.attention(i, rms_norm(h, w.vector(f"layers.{i}.attention_norm.weight"), eps),
-                               positions, cache)
+                               positions, cache, trace)
         return h + self.feed_forward(i, rms_norm(h, w.vector(f"layers.{i}.ffn_norm.weight"), eps))
 
     # ---- whole passes ---------------------------------------------------------------------------
@@ -134,7 +139,8 @@ class Mistral:
         return cache
 
     def run(self, tokens, positions: np.ndarray, cache: RollingBufferCache | None = None,
-            last_only: bool = False, hidden: list | None = None) -> np.ndarray:
+            last_only: bool = False, hidden: list | None = None,
+            trace: AttentionTrace | None = None) -> np.ndarray:
         """Tokens at the given positions through all blocks -> logits float32 [T, V] (or [1, V]).
 
         With a cache, the positions must continue at cache.length; the tokens attend to what it
@@ -142,6 +148,7 @@ class Mistral:
         rolled back to how it was.
         ``hidden``, if a list, receives the residual stream before each block and the final
         normed output (the same points as transformers' output_hidden_states).
+        ``trace``, if an AttentionTrace, records every layer's attention probabilities.
         """
         ids = self._tokens(tokens)
         if cache is not None:
@@ -149,9 +156,9 @@ class Mistral:
         # inf/NaN are caught below and named (finite()); NumPy's own warnings about them would
         # only be noise printed ahead of that error.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._run(ids, positions, cache, last_only, hidden)
+            return self._run(ids, positions, cache, last_only, hidden, trace)
 
-    def _run(self, ids, positions, cache, last_only, hidden) -> np.ndarray:
+    def _run(self, ids, positions, cache, last_only, hidden, trace=None) -> np.ndarray:
         """run() once its arguments are checked: the blocks, each output checked for inf/NaN."""
         w = self.weights
         try:
@@ -159,7 +166,7 @@ class Mistral:
             for i in range(self.args.n_layers):
                 if hidden is not None:
                     hidden.append(h)
-                h = finite(self.block(i, h, positions, cache), f"layer {i}")            # [T, D]
+                h = finite(self.block(i, h, positions, cache, trace), f"layer {i}")     # [T, D]
             if last_only:
                 h = h[-1:]
             h = finite(rms_norm(h, w.vector("norm.weight"), self.args.norm_eps),
@@ -196,6 +203,29 @@ class Mistral:
                                    f"(limits.PREFILL_BYTES): pass a shorter text.")
         self.run(ids, np.arange(len(ids)), hidden=hidden)
         return hidden
+
+    def attention_maps(self, tokens, cache: RollingBufferCache | None = None) -> np.ndarray:
+        """Softmax probabilities of every layer and head: float32 [L, H, T, P] (query, key).
+
+        Without a cache: a forward pass from position 0 in one piece, P = T; row t holds what
+        the query at position t reads, zero outside the window (W keys, itself included).
+        With a cache: the tokens continue the sequence at cache.length (and are written into
+        the buffer, as in prefill); the rows are the new positions and the P = cache.length + T
+        columns are absolute positions, each probability placed back from its buffer slot.
+        Positions that left the buffer are 0. For the raw per-layer records (buffer order),
+        pass an AttentionTrace to ``run``.
+
+            maps = model.attention_maps(ids)                     # [L, H, T, T]
+            cache = model.new_cache(); model.prefill(ids, cache)
+            row = model.attention_maps([next_id], cache)          # [L, H, 1, T + 1]
+        """
+        ids = self._tokens(tokens)
+        start = 0 if cache is None else cache.length
+        a = self.args
+        check_map_size(a.n_layers, a.n_heads, len(ids), start + len(ids))
+        trace = AttentionTrace()
+        self.run(ids, start + np.arange(len(ids)), cache, last_only=True, trace=trace)
+        return trace.maps()                                                       # [L, H, T, P]
 
     # ---- inference with the rolling buffer (paper section 2, Figs. 2 and 3) ---------------------
 

@@ -57,11 +57,11 @@ class TrainConfig:
     rope_theta: float = 10000.0
     norm_eps: float = 1e-5
     # the data: B windows of T tokens of the corpus per step, T > W
-    batch: int = 8                  # B
+    batch: int = 4                  # B
     seq_len: int = 128              # T
     corpus_seed: int = 0
     # the optimiser
-    steps: int = 400
+    steps: int = 1200
     lr: float = 3e-3                # peak learning rate
     min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
     warmup: int = 30                # steps of linear warm-up from 0
@@ -73,9 +73,9 @@ class TrainConfig:
     init_std: float = 0.02
     seed: int = 0
     # evaluation and output
-    eval_every: int = 25            # held-out loss every this many steps (and at the end)
+    eval_every: int = 50            # held-out loss every this many steps (and at the end)
     eval_windows: int = 32          # held-out windows of T tokens
-    checkpoint_every: int = 100     # intermediate checkpoints in checkpoints/ (0: only the final one)
+    checkpoint_every: int = 200     # intermediate checkpoints in checkpoints/ (0: only the final one)
     dtype: str = "BF16"             # storage of the written weights: "BF16" or "F32"
 
     def model_args(self) -> ModelArgs:
@@ -144,7 +144,7 @@ def decays(name: str) -> bool:
 def lr_at(step: int, c: TrainConfig) -> float:
     """Learning rate of step (1-based): linear warm-up to c.lr, then cosine down to c.lr * min_lr_ratio.
 
-        warmup 30, steps 400, lr 3e-3:  step 15 -> 1.5e-3,  step 30 -> 3e-3,  step 400 -> 3e-4
+        warmup 30, steps 1200, lr 3e-3:  step 15 -> 1.5e-3,  step 30 -> 3e-3,  step 1200 -> 3e-4
     """
     if step <= c.warmup:
         return c.lr * step / c.warmup

@@ -175,7 +175,9 @@ def test_forward_pass_figure_data():
 def test_cli_writes_every_png(tmp_path):
     out = tmp_path / "tmp"
     assert main(["figures", "--out", str(out)]) == 0
-    names = sorted(f"{name}.png" for name in figures.all_figures())
+    from minimistral.figures_attention import all_attention_figures
+
+    names = sorted(f"{name}.png" for name in {**figures.all_figures(), **all_attention_figures()})
     assert sorted(p.name for p in out.iterdir()) == names
     for name in names:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

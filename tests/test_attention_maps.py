@@ -47,6 +47,20 @@ def test_rows_are_distributions_on_exactly_the_window(window):
     assert (maps[..., inside] > 0).all()             # every readable key gets some weight
 
 
+def test_maps_are_whole_when_the_queries_go_in_blocks(monkeypatch):
+    """A score ceiling (limits.SCORE_BYTES) splits a long chunk into query blocks: the trace must
+    still receive every query's row once, in order (compared with the window rule's exact zeros
+    and with an unsplit pass, which is checked against transformers above)."""
+    from minimistral import gqa
+
+    model = small_model()
+    whole = model.attention_maps(TOKENS)
+    monkeypatch.setattr(gqa, "SCORE_BYTES", 4 * ARGS.n_heads * len(TOKENS) * 3)   # 3 queries a block
+    blocked = model.attention_maps(TOKENS)
+    assert blocked.shape == whole.shape
+    np.testing.assert_allclose(blocked, whole, rtol=1e-5, atol=1e-7)
+
+
 def test_tracing_does_not_change_the_forward_pass():
     model = small_model()
     plain = model.run(TOKENS, np.arange(len(TOKENS)))

@@ -17,12 +17,22 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
 
    (``x`` is split the same way once per call, ``split_pairs``.)
 
-2. Stay in cache, use both cores. For one or two rows of x (decoding), the rows of W are cut
-   into chunks that the threads take in turn; each widens a chunk into its own cache-sized
-   scratch and multiplies it at once, while the chunk is still in cache. NumPy's ufuncs and
-   vecdot release the GIL, so the threads really run at the same time (``pieces`` says what
-   that takes), and vecdot never starts OpenBLAS threads, which would fight ours. For many
-   rows of x (pre-fill) the work is sgemm: one thread widens big blocks, OpenBLAS multiplies.
+2. Stay in cache, use both cores. For a few rows of x (decoding, a short chunk, a verification
+   of draft tokens) the rows of W are cut into chunks that the threads take in turn; each
+   widens a chunk into its own cache-sized scratch and multiplies it by every row of x at once,
+   while the chunk is still in cache. So T rows share one widening, and T tokens cost little
+   more than one. NumPy's ufuncs, vecdot and dot release the GIL, so the threads really run at
+   the same time (``pieces`` says what that takes for vecdot).
+   The multiply must not start OpenBLAS threads: they would spin on the cores the widening
+   threads need. One or two rows use vecdot, which never calls a threaded BLAS; up to FEW_ROWS
+   rows use sgemm in pieces small enough that OpenBLAS keeps each on the calling thread
+   (``gemm_pieces``). For many rows (a long pre-fill) the work is large sgemm: one thread
+   widens big blocks, OpenBLAS multiplies on all cores.
+
+   Why it matters: before, every T > 2 went the big-sgemm way. A product with 3 rows then
+   widened 16 MiB blocks on one thread (out of cache) and handed each to a threaded sgemm
+   that has almost nothing to do per thread and whose threads spin between blocks: a
+   14336 x 4096 product took 0.9 s at T = 3 against 33 ms at T = 1 (benchmarks/RESULTS.md).
 
 The result is float32 arithmetic on exactly the stored weights: only the order of the additions
 differs from a plain ``x @ widen(W).T``, as it does between any two BLAS builds.
@@ -42,6 +52,13 @@ SIXTEEN = np.uint32(16)
 DECODE_MAX_ROWS = 2          # x with at most this many rows takes the threaded, cache-sized path
 CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per chunk (measured best)
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
+FEW_ROWS = 48                # x with up to this many rows: cache-sized chunks, one-thread sgemm
+FEW_CHUNK_FLOATS = 1 << 18   # ... per thread: 1 MiB of widened weights per chunk (fits L2)
+MIN_GEMM_ROWS = 8            # ... at least this many weight rows per small product
+# OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
+# 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
+# rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
+ONE_THREAD_PRODUCT = 1 << 18
 
 
 def available_cores() -> int:
@@ -147,6 +164,59 @@ def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chun
         np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
+def _rows_times_x_gemm(pairs: np.ndarray, xts: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
+    """Like _rows_times_x, for a few rows of x: small one-thread sgemm calls on each widened chunk.
+
+    pairs uint32 [O, I/2], xts float32 [2, I/2, T] (split_pairs, transposed), y float32 [T, O].
+    Each chunk is widened once and then multiplied by all T rows of x while it is in cache. Every
+    product is a piece of the chunk times a piece of x: [nb, kp] @ [kp, T] with
+    nb * kp * T <= ONE_THREAD_PRODUCT, so OpenBLAS runs it on the calling thread (no BLAS
+    threads spinning on the cores the other widening thread needs), and np.dot releases the
+    GIL for it, so the threads run at the same time.
+    """
+    half, T, rows = pairs.shape[1], xts.shape[2], chunks.rows
+    kp, nb = gemm_pieces(half, T, rows)
+    bits = scratch(2 * rows * half)[:2 * rows * half].reshape(2, rows, half)   # [2, rows, I/2]
+    w = bits.view(np.float32)                                                  # [2, rows, I/2]
+    acc = np.empty((rows, T), dtype=np.float32)                                # [rows, T]
+    part = np.empty(nb * T, dtype=np.float32)                                  # [nb * T]
+    while (chunk := chunks.take()) is not None:
+        r, n = chunk
+        widen_pairs(pairs[r:r + n], bits[:, :n])                               # [2, n, I/2]
+        acc[:n] = 0
+        for j in range(0, n, nb):
+            m = min(nb, n - j)
+            out = part[:m * T].reshape(m, T)                                   # [m, T]
+            for h in range(2):                                                 # even, odd columns
+                for k in range(0, half, kp):
+                    np.dot(w[h, j:j + m, k:k + kp], xts[h, k:k + kp], out=out)  # [m, kp] @ [kp, T]
+                    acc[j:j + m] += out
+        y[:, r:r + n] = acc[:n].T                                              # [T, n]
+
+
+def gemm_pieces(half: int, T: int, rows: int) -> tuple[int, int]:
+    """(kp, nb): columns and rows of each small product, nb * kp * T <= ONE_THREAD_PRODUCT.
+
+    The whole row (kp = I/2) when that still leaves at least MIN_GEMM_ROWS rows, else a slice.
+    gemm_pieces(2048, 8, 64) -> (2048, 16);  gemm_pieces(7168, 16, 18) -> (1792, 9)
+    (a row cut in 4 slices of 1792, 9 rows allowed, the chunk's 18 rows as 9 + 9).
+    """
+    kp = half
+    while kp * T * MIN_GEMM_ROWS > ONE_THREAD_PRODUCT and kp > 1:
+        kp = -(-kp // 2)
+    most = max(1, min(rows, ONE_THREAD_PRODUCT // (kp * T)))     # rows allowed per product
+    return kp, -(-rows // -(-rows // most))                       # the same rows, split evenly
+
+
+def _run_chunks(work, pairs, xs, y, chunks, threads) -> None:
+    """work(pairs, xs, y, chunks) on this thread and enough pool threads to share the chunks."""
+    helpers = min(threads or THREADS, -(-chunks.n_rows // chunks.rows)) - 1
+    jobs = [pool().submit(work, pairs, xs, y, chunks) for _ in range(helpers)]
+    work(pairs, xs, y, chunks)                                                # this thread works too
+    for job in jobs:
+        job.result()
+
+
 def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = None) -> np.ndarray:
     """y = x @ widen(w).T in float32, for x float32 [T, I] and w raw bf16 bits uint16 [O, I].
 
@@ -158,11 +228,12 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
     y = np.empty((T, out_features), dtype=np.float32)
     if T <= DECODE_MAX_ROWS:
         chunks = Chunks(out_features, max(1, CHUNK_FLOATS // in_features))
-        helpers = min(threads or THREADS, -(-out_features // chunks.rows)) - 1
-        jobs = [pool().submit(_rows_times_x, pairs, xs, y, chunks) for _ in range(helpers)]
-        _rows_times_x(pairs, xs, y, chunks)                                   # this thread works too
-        for job in jobs:
-            job.result()
+        _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
+        return y
+    if T <= FEW_ROWS:
+        xts = np.ascontiguousarray(xs.transpose(0, 2, 1))                     # [2, I/2, T]
+        chunks = Chunks(out_features, max(1, FEW_CHUNK_FLOATS // in_features))
+        _run_chunks(_rows_times_x_gemm, pairs, xts, y, chunks, threads)
         return y
     half = in_features // 2
     rows = max(1, min(out_features, BLOCK_FLOATS // in_features))

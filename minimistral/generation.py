@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import MinimistralError
 from .sampling import sample_token
+from .speculative import check_lookahead, speculative_tokens
 
 DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (shared/reference §6)
 
@@ -66,6 +67,8 @@ class Session:
         self.model = model
         self.cache = model.new_cache() if cache is None else cache
         self.pending: list[int] = []     # chosen (prompt or sampled) but not yet through the model
+        self.history: list[int] = []     # every token given or generated in this session (for drafts)
+        self.stats = {"passes": 0, "drafted": 0, "accepted": 0}   # speculative decoding (lookahead)
 
     @property
     def position(self) -> int:
@@ -82,34 +85,43 @@ class Session:
         return eos_id
 
     def stream(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
-               seed: int | None = None, chunk_size: int | None = None, eos_id="auto"):
+               seed: int | None = None, chunk_size: int | None = None, eos_id="auto", lookahead: int = 0):
         """Append prompt_ids to the sequence and yield up to max_tokens new tokens, one at a time.
 
         Options are checked now, not at the first next(): a bad one raises MinimistralError here.
         prompt_ids may be empty if the session already holds tokens (continue generating).
         The prompt joins ``pending`` at once; it is fed at the first next() (with max_tokens=0,
         on the next call). The last token yielded, EOS included, stays pending.
+        lookahead k > 0: speculative decoding with up to k draft tokens from the text itself
+        (speculative.py): the same tokens when greedy, the same distribution when sampled.
         """
         check_options(max_tokens, temperature, top_p, seed, chunk_size)
+        lookahead = check_lookahead(lookahead)
         eos = self.eos(eos_id)
         prompt = [] if len(prompt_ids) == 0 else [int(t) for t in self.model._tokens(prompt_ids)]
         self.pending += prompt
+        self.history += prompt
         if not self.pending:
             raise MinimistralError("the prompt is empty and nothing is pending: give at least one token "
                                    "id (e.g. <s> = 1).")
         rng = np.random.default_rng(seed)
+        if lookahead:
+            return speculative_tokens(self, max_tokens, temperature, top_p, rng, chunk_size, eos, lookahead)
         return self._tokens(max_tokens, temperature, top_p, rng, chunk_size, eos)
 
     def generate(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
-                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto") -> list[int]:
+                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto",
+                 lookahead: int = 0) -> list[int]:
         """The list of new tokens: ``list(self.stream(...))``."""
-        return list(self.stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id))
+        return list(self.stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id,
+                                lookahead))
 
     def _tokens(self, max_tokens, temperature, top_p, rng, chunk_size, eos):
         for n in range(max_tokens):
             logits = self._feed(chunk_size)                                # [V]
             token = sample_token(logits, temperature, top_p, rng)
             self.pending.append(token)        # part of the sequence; fed on the next step
+            self.history.append(token)
             yield token
             if token == eos:
                 return

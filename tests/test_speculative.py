@@ -177,3 +177,20 @@ def test_sampling_rule_gives_exactly_the_models_distribution():
     assert tv < bound, tv
     assert 0.5 * np.abs(wrong_resample - exact).sum() > 2 * bound
     assert 0.5 * np.abs(wrong_row - exact).sum() > 2 * bound
+
+
+def test_cli_lookahead_prints_the_same_greedy_text(tmp_path, capsys):
+    from tiny_checkpoint import write_tiny_native
+
+    from minimistral.cli import main
+    tiny = write_tiny_native(tmp_path / "native")
+    prompt = "one two three, one two three, one two three, one two"
+    argv = ["generate", "--model", str(tiny), "--prompt", prompt, "--max-tokens", "24", "--temperature", "0"]
+    assert main(argv) == 0
+    plain = capsys.readouterr().out
+    assert main(argv + ["--lookahead", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert out == plain and "drafts " in err and " accepted" in err
+    assert main(argv + ["--lookahead", "-2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "lookahead" in err[0]

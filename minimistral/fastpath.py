@@ -26,7 +26,7 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
    The multiply must not start OpenBLAS threads: they would spin on the cores the widening
    threads need. One or two rows use vecdot, which never calls a threaded BLAS; up to FEW_ROWS
    rows use sgemm in pieces small enough that OpenBLAS keeps each on the calling thread
-   (``gemm_pieces``). For many rows (a long pre-fill) the work is large sgemm: one thread
+   (``gemm_pieces``, ``gemm_rows``). For many rows (a long pre-fill) the work is large sgemm: one thread
    widens big blocks, OpenBLAS multiplies on all cores.
 
    Why it matters: before, every T > 2 went the big-sgemm way. A product with 3 rows then
@@ -54,7 +54,7 @@ CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per 
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
 FEW_ROWS = 48                # x with up to this many rows: cache-sized chunks, one-thread sgemm
 FEW_CHUNK_FLOATS = 1 << 18   # ... per thread: 1 MiB of widened weights per chunk (fits L2)
-MIN_GEMM_ROWS = 8            # ... at least this many weight rows per small product
+MIN_GEMM_ROWS = 16           # ... at least this many weight rows per small product
 # OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
 # 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
 # rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
@@ -164,48 +164,70 @@ def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chun
         np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
-def _rows_times_x_gemm(pairs: np.ndarray, xts: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
+def _rows_times_x_gemm(pairs: np.ndarray, xp: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
     """Like _rows_times_x, for a few rows of x: small one-thread sgemm calls on each widened chunk.
 
-    pairs uint32 [O, I/2], xts float32 [2, I/2, T] (split_pairs, transposed), y float32 [T, O].
-    Each chunk is widened once and then multiplied by all T rows of x while it is in cache. Every
-    product is a piece of the chunk times a piece of x: [nb, kp] @ [kp, T] with
-    nb * kp * T <= ONE_THREAD_PRODUCT, so OpenBLAS runs it on the calling thread (no BLAS
-    threads spinning on the cores the other widening thread needs), and np.dot releases the
-    GIL for it, so the threads run at the same time.
+    pairs uint32 [O, I/2]; xp float32 [2, P, T, kp], x's even and odd columns cut into P pieces
+    of kp (``gemm_pieces``, ``gemm_rows``); y float32 [T, O]. Each chunk is widened once, straight into the same
+    pieces, and multiplied by all T rows of x while it is in cache: [T, kp] @ [kp, nb] per
+    piece and group of nb weight rows, with T * kp * nb <= ONE_THREAD_PRODUCT so that OpenBLAS
+    runs it on the calling thread (no BLAS threads spinning on the cores the other widening
+    thread needs). np.dot releases the GIL for it, so the threads run at the same time.
     """
-    half, T, rows = pairs.shape[1], xts.shape[2], chunks.rows
-    kp, nb = gemm_pieces(half, T, rows)
-    bits = scratch(2 * rows * half)[:2 * rows * half].reshape(2, rows, half)   # [2, rows, I/2]
-    w = bits.view(np.float32)                                                  # [2, rows, I/2]
-    acc = np.empty((rows, T), dtype=np.float32)                                # [rows, T]
-    part = np.empty(nb * T, dtype=np.float32)                                  # [nb * T]
-    while (chunk := chunks.take()) is not None:
-        r, n = chunk
-        widen_pairs(pairs[r:r + n], bits[:, :n])                               # [2, n, I/2]
-        acc[:n] = 0
+    _, P, T, kp = xp.shape
+    rows = chunks.rows
+    nb = gemm_rows(T, kp, rows)
+    bits = scratch(2 * rows * P * kp)[:2 * rows * P * kp].reshape(2, P, rows, kp)   # [2, P, rows, kp]
+    w = bits.view(np.float32)                                                       # [2, P, rows, kp]
+    acc = np.empty(T * rows, dtype=np.float32)             # the chunk's y, one [T, m] block after another
+    part = np.empty(T * nb, dtype=np.float32)                                       # [T * nb]
+
+    def plan(n):
+        """The products for a chunk of n rows, made once (the views are the same every chunk):
+        (x piece, weight piece, where to put it, the block to add it to or None)."""
+        steps, blocks = [], []
         for j in range(0, n, nb):
             m = min(nb, n - j)
-            out = part[:m * T].reshape(m, T)                                   # [m, T]
-            for h in range(2):                                                 # even, odd columns
-                for k in range(0, half, kp):
-                    np.dot(w[h, j:j + m, k:k + kp], xts[h, k:k + kp], out=out)  # [m, kp] @ [kp, T]
-                    acc[j:j + m] += out
-        y[:, r:r + n] = acc[:n].T                                              # [T, n]
+            block = acc[T * j:T * (j + m)].reshape(T, m)                            # [T, m]
+            blocks.append((j, block))
+            for h in range(2):                                                      # even, odd columns
+                for q in range(P):
+                    first = h == 0 and q == 0
+                    steps.append((xp[h, q], w[h, q, j:j + m].T,                     # [T, kp] @ [kp, m]
+                                  block if first else part[:T * m].reshape(T, m), None if first else block))
+        return steps, blocks
+
+    full = plan(rows)
+    while (chunk := chunks.take()) is not None:
+        r, n = chunk
+        steps, blocks = full if n == rows else plan(n)                              # the last, shorter chunk
+        rows_in_pieces = pairs[r:r + n].reshape(n, P, kp).transpose(1, 0, 2)       # [P, n, kp]
+        widen_pairs(rows_in_pieces, bits[:, :, :n])                                 # [2, P, n, kp]
+        for xq, wq, out, into in steps:
+            np.dot(xq, wq, out=out)                                                 # [T, m]
+            if into is not None:
+                np.add(into, out, out=into)
+        for j, block in blocks:
+            y[:, r + j:r + j + block.shape[1]] = block                              # [T, m]
 
 
-def gemm_pieces(half: int, T: int, rows: int) -> tuple[int, int]:
-    """(kp, nb): columns and rows of each small product, nb * kp * T <= ONE_THREAD_PRODUCT.
+def gemm_pieces(half: int, T: int) -> int:
+    """P: cut each half row (I/2 columns) into P equal pieces, so that a product of T rows of x
+    by MIN_GEMM_ROWS weight rows, T * (I/2P) * MIN_GEMM_ROWS, stays <= ONE_THREAD_PRODUCT.
 
-    The whole row (kp = I/2) when that still leaves at least MIN_GEMM_ROWS rows, else a slice.
-    gemm_pieces(2048, 8, 64) -> (2048, 16);  gemm_pieces(7168, 16, 18) -> (1792, 9)
-    (a row cut in 4 slices of 1792, 9 rows allowed, the chunk's 18 rows as 9 + 9).
+    gemm_pieces(2048, 8) -> 1 (8 x 2048 x 16 = 2^18);  gemm_pieces(7168, 8) -> 4 (pieces of 1792).
     """
-    kp = half
-    while kp * T * MIN_GEMM_ROWS > ONE_THREAD_PRODUCT and kp > 1:
-        kp = -(-kp // 2)
-    most = max(1, min(rows, ONE_THREAD_PRODUCT // (kp * T)))     # rows allowed per product
-    return kp, -(-rows // -(-rows // most))                       # the same rows, split evenly
+    for P in range(1, half + 1):
+        if half % P == 0 and T * (half // P) * MIN_GEMM_ROWS <= ONE_THREAD_PRODUCT:
+            return P
+    return half
+
+
+def gemm_rows(T: int, kp: int, rows: int) -> int:
+    """Weight rows per product: as many as T * kp * nb <= ONE_THREAD_PRODUCT allows, then
+    evened out over a chunk of `rows`.  gemm_rows(13, 1024, 64) -> 16  (19 allowed: 4 x 16)."""
+    most = max(1, min(rows, ONE_THREAD_PRODUCT // (T * kp)))
+    return -(-rows // -(-rows // most))
 
 
 def _run_chunks(work, pairs, xs, y, chunks, threads) -> None:
@@ -231,9 +253,11 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
         _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
         return y
     if T <= FEW_ROWS:
-        xts = np.ascontiguousarray(xs.transpose(0, 2, 1))                     # [2, I/2, T]
+        half = in_features // 2
+        P = gemm_pieces(half, T)
+        xp = np.ascontiguousarray(xs.reshape(2, T, P, half // P).transpose(0, 2, 1, 3))  # [2, P, T, kp]
         chunks = Chunks(out_features, max(1, FEW_CHUNK_FLOATS // in_features))
-        _run_chunks(_rows_times_x_gemm, pairs, xts, y, chunks, threads)
+        _run_chunks(_rows_times_x_gemm, pairs, xp, y, chunks, threads)
         return y
     half = in_features // 2
     rows = max(1, min(out_features, BLOCK_FLOATS // in_features))

@@ -110,8 +110,8 @@ def exact_bf16_fast(rng, shape):
 def test_small_T_products_match_float64_at_the_7b_widths(T):
     """T = 1..20 rows of x against float64, at the 7B's two row lengths (4096 and 14336).
 
-    14336 = 2 x 7168 columns: from T = 5 on, each one-thread sgemm takes a slice of the row
-    (gemm_pieces), so the partial sums of several slices must add up; 300 rows cut in chunks
+    The halves of a row (2048 and 7168 columns) are cut into pieces from T = 9 and T = 3 on
+    (gemm_pieces), so the partial sums of the pieces must add up; 300 rows cut in chunks
     of 64 or 18 leave a shorter last chunk."""
     rng = np.random.default_rng(100 + T)
     for out_f, in_f in [(300, 4096), (70, 14336)]:
@@ -123,13 +123,13 @@ def test_small_T_products_match_float64_at_the_7b_widths(T):
 @pytest.mark.parametrize("T", [3, 5, 9, 20])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_few_rows_path_with_tiny_pieces(monkeypatch, T, threads):
-    """Tiny one-thread products force every split: slices of a row, rows per product, chunks."""
-    monkeypatch.setattr(fastpath, "ONE_THREAD_PRODUCT", 3 * 16 * T)
+    """Tiny one-thread products force every split: pieces of a row, rows per product, chunks."""
+    monkeypatch.setattr(fastpath, "ONE_THREAD_PRODUCT", 13 * 16 * T)
     monkeypatch.setattr(fastpath, "FEW_CHUNK_FLOATS", 20 * 130)
     rng = np.random.default_rng(T * 10 + threads)
     raw, values = exact_bf16_fast(rng, (41, 130))
-    kp, nb = fastpath.gemm_pieces(65, T, 20)
-    assert kp < 65 and nb < 20                       # the row is sliced and the chunk split
+    P = fastpath.gemm_pieces(65, T)
+    assert P == 5 and fastpath.gemm_rows(T, 65 // P, 20) < 20     # the row is cut and the chunk split
     x = rng.standard_normal((T, 130)).astype(np.float32)
     check(fastpath.bf16_matmul_transposed(x, raw, threads=threads), x, values)
 
@@ -137,9 +137,11 @@ def test_few_rows_path_with_tiny_pieces(monkeypatch, T, threads):
 def test_gemm_pieces_stay_on_one_blas_thread():
     for half in (2048, 7168, 65):
         for T in range(3, fastpath.FEW_ROWS + 1):
+            P = fastpath.gemm_pieces(half, T)
+            assert half % P == 0
             for rows in (1, 18, 64):
-                kp, nb = fastpath.gemm_pieces(half, T, rows)
-                assert 1 <= kp <= half and 1 <= nb <= rows
-                assert kp * nb * T <= fastpath.ONE_THREAD_PRODUCT or (kp == 1 and nb == 1)
-    assert fastpath.gemm_pieces(2048, 8, 64) == (2048, 16)
-    assert fastpath.gemm_pieces(7168, 16, 18) == (1792, 9)
+                nb = fastpath.gemm_rows(T, half // P, rows)
+                assert 1 <= nb <= rows
+                assert T * (half // P) * nb <= fastpath.ONE_THREAD_PRODUCT or nb == 1
+    assert fastpath.gemm_pieces(2048, 8) == 1 and fastpath.gemm_pieces(7168, 8) == 4
+    assert fastpath.gemm_rows(13, 1024, 64) == 16

@@ -132,6 +132,9 @@ def speculative_tokens(session, max_tokens: int, temperature: float, top_p: floa
             mark = cache.mark(len(chunk))
             logits = model.prefill(chunk, cache, chunk_size=len(chunk), all_logits=True)  # [k+1, V]
             session.pending = []
+        usable = getattr(session, "sampleable", None)        # ids a tokenizer can decode, if the
+        if usable is not None:                                # session masks the others
+            logits = np.stack([usable(row) for row in logits])                 # [k + 1, V]
         tokens = accept(logits, drafts, temperature, top_p, rng)
         stats["passes"] += 1
         stats["drafted"] += len(drafts)

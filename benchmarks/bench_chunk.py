@@ -212,6 +212,21 @@ def plot(out: dict, path: Path, title: str) -> None:
     fig.savefig(path, dpi=120)
 
 
+def replot(files: list[Path], path: Path) -> None:
+    """One figure from saved runs: a panel per case ("product ...", "step <model>"), a line per
+    side and run (the run's date in the legend when a case was measured more than once)."""
+    out: dict = {}
+    for f in files:
+        for line in open(f):
+            run = json.loads(line)
+            model = Path(run["model"]).name
+            for case, sides in run["results"].items():
+                name = f"step, {model}" if case == "step" else case
+                for side, d in sides.items():
+                    out.setdefault(name, {})[f"{side} {run['date'][11:16]}"] = {int(T): v for T, v in d.items()}
+    plot(out, path, f"bench_chunk.py, {machine()}, shared with other agents' jobs")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="checkpoint for 'step' (HF layout)")
@@ -221,8 +236,13 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5, help="runs per T and side (median)")
     ap.add_argument("--plot", type=Path, default=None, help="write a line chart (PNG) here")
     ap.add_argument("--json", type=Path, default=None, help="append the raw numbers to this file")
+    ap.add_argument("--replot", type=Path, nargs="+", default=None, metavar="JSON",
+                    help="no measuring: plot the runs saved with --json (one panel per case and model)")
     ap.add_argument("--worker", choices=list(SIDES), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.replot:
+        replot(a.replot, a.plot or Path("chunk_cost.png"))
+        return
     if a.worker:
         worker(a.worker, str(a.model), a.what)
         return

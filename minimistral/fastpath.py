@@ -54,7 +54,8 @@ CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per 
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
 FEW_ROWS = 128               # x with up to this many rows: cache-sized chunks, one-thread sgemm
 FEW_CHUNK_FLOATS = 1 << 18   # ... per thread: 1 MiB of widened weights per chunk (fits L2)
-MIN_GEMM_ROWS = 16           # ... at least this many weight rows per small product
+MIN_GEMM_ROWS = 4            # ... at least this many weight rows per small product (measured
+                             #     best of 4, 8, 16: fewer pieces of a row, fewer additions)
 # OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
 # 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
 # rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
@@ -215,7 +216,7 @@ def gemm_pieces(half: int, T: int) -> int:
     """P: cut each half row (I/2 columns) into P equal pieces, so that a product of T rows of x
     by MIN_GEMM_ROWS weight rows, T * (I/2P) * MIN_GEMM_ROWS, stays <= ONE_THREAD_PRODUCT.
 
-    gemm_pieces(2048, 8) -> 1 (8 x 2048 x 16 = 2^18);  gemm_pieces(7168, 8) -> 4 (pieces of 1792).
+    gemm_pieces(2048, 13) -> 1 (13 x 2048 x 4 <= 2^18);  gemm_pieces(7168, 13) -> 2 (pieces of 3584).
     """
     for P in range(1, half + 1):
         if half % P == 0 and T * (half // P) * MIN_GEMM_ROWS <= ONE_THREAD_PRODUCT:

@@ -110,8 +110,8 @@ def exact_bf16_fast(rng, shape):
 def test_small_T_products_match_float64_at_the_7b_widths(T):
     """T = 1..20 rows of x against float64, at the 7B's two row lengths (4096 and 14336).
 
-    The halves of a row (2048 and 7168 columns) are cut into pieces from T = 9 and T = 3 on
-    (gemm_pieces), so the partial sums of the pieces must add up; 300 rows cut in chunks
+    The 7168-column halves of a 14336 row are cut into pieces from T = 10 on (gemm_pieces),
+    so the partial sums of the pieces must add up; 300 rows cut in chunks
     of 64 or 18 leave a shorter last chunk."""
     rng = np.random.default_rng(100 + T)
     for out_f, in_f in [(300, 4096), (70, 14336)]:
@@ -143,5 +143,5 @@ def test_gemm_pieces_stay_on_one_blas_thread():
                 nb = fastpath.gemm_rows(T, half // P, rows)
                 assert 1 <= nb <= rows
                 assert T * (half // P) * nb <= fastpath.ONE_THREAD_PRODUCT or nb == 1
-    assert fastpath.gemm_pieces(2048, 8) == 1 and fastpath.gemm_pieces(7168, 8) == 4
+    assert fastpath.gemm_pieces(2048, 13) == 1 and fastpath.gemm_pieces(7168, 13) == 2
     assert fastpath.gemm_rows(13, 1024, 64) == 16

@@ -201,6 +201,7 @@ def load_for_text(opts):
     from . import _find_tokenizer
     from .checkpoint import detect_layout
     from .generation import check_options
+    from .speculative import check_lookahead
 
     check_options(opts.max_tokens, opts.temperature, opts.top_p, opts.seed, opts.chunk_size)
     for name in ("prompt", "system"):                 # text in: one policy (textio.checked_text)
@@ -212,6 +213,7 @@ def load_for_text(opts):
         opts.model = str(DEFAULT_MODEL)
         say("no --model given: using the small story model that ships with minimistral (trained by "
             "`minimistral train`; it knows simple English stories, nothing else).", "note")
+    check_lookahead(opts.lookahead)
     detect_layout(Path(opts.model))
     if _find_tokenizer(opts.model) is None:
         raise MinimistralError(f"{opts.model} has no tokenizer.model; copy it next to the weights "
@@ -245,7 +247,7 @@ def stream_text(session, tokenizer, prompt_ids, opts, context=None, out=None):
     first = None
     for token in session.stream(prompt_ids, max_tokens=opts.max_tokens, temperature=opts.temperature,
                                 top_p=opts.top_p, seed=opts.seed, chunk_size=opts.chunk_size,
-                                eos_id=tokenizer.eos_id):
+                                eos_id=tokenizer.eos_id, lookahead=opts.lookahead):
         if first is None:
             first = time.perf_counter()
             flush_warnings()
@@ -263,17 +265,24 @@ def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:.2f} tok/s" if seconds > 0 and n else "-"
 
 
+def drafts_summary(session, opts) -> str:
+    """With --lookahead: how many draft tokens the model accepted, e.g. '; drafts 12/30 accepted'."""
+    st = session.stats
+    return f"; drafts {st['accepted']}/{st['drafted']} accepted" if opts.lookahead else ""
+
+
 def cmd_generate(opts) -> int:
     """Continue a prompt, streaming the text, then one summary line on stderr."""
     model, tok = load_for_text(opts)
     prompt_ids = tok.encode(opts.prompt)
     warn_past_context(model, len(prompt_ids) + opts.max_tokens)
-    ids, prefill_s, decode_s = stream_text(model.session(), tok, prompt_ids, opts)
+    session = model.session()
+    ids, prefill_s, decode_s = stream_text(session, tok, prompt_ids, opts)
     flush_warnings()
     print()
     print(f"prompt {len(prompt_ids)} tokens, pre-fill {rate(len(prompt_ids), prefill_s)}; "
-          f"generated {len(ids)} tokens, decode {rate(len(ids) - 1, decode_s)}; {memory_summary()}",
-          file=sys.stderr)
+          f"generated {len(ids)} tokens, decode {rate(len(ids) - 1, decode_s)}{drafts_summary(session, opts)}; "
+          f"{memory_summary()}", file=sys.stderr)
     return 0
 
 
@@ -359,6 +368,9 @@ def add_model_options(p, chat: bool = False) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed for sampling (default 0)")
     p.add_argument("--chunk-size", type=int, default=None, metavar="C",
                    help="pre-fill the prompt C tokens at a time (default: the window W)")
+    p.add_argument("--lookahead", type=int, default=0, metavar="K",
+                   help="speculative decoding: check up to K tokens guessed from the text itself in one "
+                        "pass; same output (greedy) or distribution (sampled); 0 = off (default 0)")
     if chat:
         system = p.add_mutually_exclusive_group()
         system.add_argument("--system", default=None, metavar="TEXT", help="a system prompt")

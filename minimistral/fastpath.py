@@ -17,12 +17,22 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
 
    (``x`` is split the same way once per call, ``split_pairs``.)
 
-2. Stay in cache, use both cores. For one or two rows of x (decoding), the rows of W are cut
-   into chunks that the threads take in turn; each widens a chunk into its own cache-sized
-   scratch and multiplies it at once, while the chunk is still in cache. NumPy's ufuncs and
-   vecdot release the GIL, so the threads really run at the same time (``pieces`` says what
-   that takes), and vecdot never starts OpenBLAS threads, which would fight ours. For many
-   rows of x (pre-fill) the work is sgemm: one thread widens big blocks, OpenBLAS multiplies.
+2. Stay in cache, use both cores. For a few rows of x (decoding, a short chunk, a verification
+   of draft tokens) the rows of W are cut into chunks that the threads take in turn; each
+   widens a chunk into its own cache-sized scratch and multiplies it by every row of x at once,
+   while the chunk is still in cache. So T rows share one widening, and T tokens cost little
+   more than one. NumPy's ufuncs, vecdot and dot release the GIL, so the threads really run at
+   the same time (``pieces`` says what that takes for vecdot).
+   The multiply must not start OpenBLAS threads: they would spin on the cores the widening
+   threads need. One or two rows use vecdot, which never calls a threaded BLAS; up to FEW_ROWS
+   rows use sgemm in pieces small enough that OpenBLAS keeps each on the calling thread
+   (``gemm_pieces``, ``gemm_rows``). For many rows (a long pre-fill) the work is large sgemm: one thread
+   widens big blocks, OpenBLAS multiplies on all cores.
+
+   Why it matters: before, every T > 2 went the big-sgemm way. A product with 3 rows then
+   widened 16 MiB blocks on one thread (out of cache) and handed each to a threaded sgemm
+   that has almost nothing to do per thread and whose threads spin between blocks: a
+   14336 x 4096 product took 0.9 s at T = 3 against 33 ms at T = 1 (benchmarks/RESULTS.md).
 
 The result is float32 arithmetic on exactly the stored weights: only the order of the additions
 differs from a plain ``x @ widen(W).T``, as it does between any two BLAS builds.
@@ -42,6 +52,14 @@ SIXTEEN = np.uint32(16)
 DECODE_MAX_ROWS = 2          # x with at most this many rows takes the threaded, cache-sized path
 CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per chunk (measured best)
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
+FEW_ROWS = 128               # x with up to this many rows: cache-sized chunks, one-thread sgemm
+FEW_CHUNK_FLOATS = 1 << 18   # ... per thread: 1 MiB of widened weights per chunk (fits L2)
+MIN_GEMM_ROWS = 4            # ... at least this many weight rows per small product (measured
+                             #     best of 4, 8, 16: fewer pieces of a row, fewer additions)
+# OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
+# 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
+# rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
+ONE_THREAD_PRODUCT = 1 << 18
 
 
 def available_cores() -> int:
@@ -147,6 +165,81 @@ def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chun
         np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
+def _rows_times_x_gemm(pairs: np.ndarray, xp: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
+    """Like _rows_times_x, for a few rows of x: small one-thread sgemm calls on each widened chunk.
+
+    pairs uint32 [O, I/2]; xp float32 [2, P, T, kp], x's even and odd columns cut into P pieces
+    of kp (``gemm_pieces``, ``gemm_rows``); y float32 [T, O]. Each chunk is widened once, straight into the same
+    pieces, and multiplied by all T rows of x while it is in cache: [T, kp] @ [kp, nb] per
+    piece and group of nb weight rows, with T * kp * nb <= ONE_THREAD_PRODUCT so that OpenBLAS
+    runs it on the calling thread (no BLAS threads spinning on the cores the other widening
+    thread needs). np.dot releases the GIL for it, so the threads run at the same time.
+    """
+    _, P, T, kp = xp.shape
+    rows = chunks.rows
+    nb = gemm_rows(T, kp, rows)
+    bits = scratch(2 * rows * P * kp)[:2 * rows * P * kp].reshape(2, P, rows, kp)   # [2, P, rows, kp]
+    w = bits.view(np.float32)                                                       # [2, P, rows, kp]
+    acc = np.empty(T * rows, dtype=np.float32)             # the chunk's y, one [T, m] block after another
+    part = np.empty(T * nb, dtype=np.float32)                                       # [T * nb]
+
+    def plan(n):
+        """The products for a chunk of n rows, made once (the views are the same every chunk):
+        (x piece, weight piece, where to put it, the block to add it to or None)."""
+        steps, blocks = [], []
+        for j in range(0, n, nb):
+            m = min(nb, n - j)
+            block = acc[T * j:T * (j + m)].reshape(T, m)                            # [T, m]
+            blocks.append((j, block))
+            for h in range(2):                                                      # even, odd columns
+                for q in range(P):
+                    first = h == 0 and q == 0
+                    steps.append((xp[h, q], w[h, q, j:j + m].T,                     # [T, kp] @ [kp, m]
+                                  block if first else part[:T * m].reshape(T, m), None if first else block))
+        return steps, blocks
+
+    full = plan(rows)
+    while (chunk := chunks.take()) is not None:
+        r, n = chunk
+        steps, blocks = full if n == rows else plan(n)                              # the last, shorter chunk
+        rows_in_pieces = pairs[r:r + n].reshape(n, P, kp).transpose(1, 0, 2)       # [P, n, kp]
+        widen_pairs(rows_in_pieces, bits[:, :, :n])                                 # [2, P, n, kp]
+        for xq, wq, out, into in steps:
+            np.dot(xq, wq, out=out)                                                 # [T, m]
+            if into is not None:
+                np.add(into, out, out=into)
+        for j, block in blocks:
+            y[:, r + j:r + j + block.shape[1]] = block                              # [T, m]
+
+
+def gemm_pieces(half: int, T: int) -> int:
+    """P: cut each half row (I/2 columns) into P equal pieces, so that a product of T rows of x
+    by MIN_GEMM_ROWS weight rows, T * (I/2P) * MIN_GEMM_ROWS, stays <= ONE_THREAD_PRODUCT.
+
+    gemm_pieces(2048, 13) -> 1 (13 x 2048 x 4 <= 2^18);  gemm_pieces(7168, 13) -> 2 (pieces of 3584).
+    """
+    for P in range(1, half + 1):
+        if half % P == 0 and T * (half // P) * MIN_GEMM_ROWS <= ONE_THREAD_PRODUCT:
+            return P
+    return half
+
+
+def gemm_rows(T: int, kp: int, rows: int) -> int:
+    """Weight rows per product: as many as T * kp * nb <= ONE_THREAD_PRODUCT allows, then
+    evened out over a chunk of `rows`.  gemm_rows(13, 1024, 64) -> 16  (19 allowed: 4 x 16)."""
+    most = max(1, min(rows, ONE_THREAD_PRODUCT // (T * kp)))
+    return -(-rows // -(-rows // most))
+
+
+def _run_chunks(work, pairs, xs, y, chunks, threads) -> None:
+    """work(pairs, xs, y, chunks) on this thread and enough pool threads to share the chunks."""
+    helpers = min(threads or THREADS, -(-chunks.n_rows // chunks.rows)) - 1
+    jobs = [pool().submit(work, pairs, xs, y, chunks) for _ in range(helpers)]
+    work(pairs, xs, y, chunks)                                                # this thread works too
+    for job in jobs:
+        job.result()
+
+
 def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = None) -> np.ndarray:
     """y = x @ widen(w).T in float32, for x float32 [T, I] and w raw bf16 bits uint16 [O, I].
 
@@ -158,11 +251,14 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
     y = np.empty((T, out_features), dtype=np.float32)
     if T <= DECODE_MAX_ROWS:
         chunks = Chunks(out_features, max(1, CHUNK_FLOATS // in_features))
-        helpers = min(threads or THREADS, -(-out_features // chunks.rows)) - 1
-        jobs = [pool().submit(_rows_times_x, pairs, xs, y, chunks) for _ in range(helpers)]
-        _rows_times_x(pairs, xs, y, chunks)                                   # this thread works too
-        for job in jobs:
-            job.result()
+        _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
+        return y
+    if T <= FEW_ROWS:
+        half = in_features // 2
+        P = gemm_pieces(half, T)
+        xp = np.ascontiguousarray(xs.reshape(2, T, P, half // P).transpose(0, 2, 1, 3))  # [2, P, T, kp]
+        chunks = Chunks(out_features, max(1, FEW_CHUNK_FLOATS // in_features))
+        _run_chunks(_rows_times_x_gemm, pairs, xp, y, chunks, threads)
         return y
     half = in_features // 2
     rows = max(1, min(out_features, BLOCK_FLOATS // in_features))

@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import MinimistralError
 from .sampling import sample_token
+from .speculative import check_lookahead, speculative_tokens
 
 DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (docs/mistral-7b.md §6)
 
@@ -68,6 +69,8 @@ class Session:
         self.cache = model.new_cache() if cache is None else model._cache(cache)
         self.pending: list[int] = []     # chosen (prompt or sampled) but not yet through the model
         self._live = None                # weak reference to the stream() generator under way
+        self.history: list[int] = []     # every token given or generated in this session (for drafts)
+        self.stats = {"passes": 0, "drafted": 0, "accepted": 0}   # speculative decoding (lookahead)
 
     @property
     def position(self) -> int:
@@ -84,15 +87,18 @@ class Session:
         return eos_id
 
     def stream(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
-               seed: int | None = None, chunk_size: int | None = None, eos_id="auto"):
+               seed: int | None = None, chunk_size: int | None = None, eos_id="auto", lookahead: int = 0):
         """Append prompt_ids to the sequence and yield up to max_tokens new tokens, one at a time.
 
         Options are checked now, not at the first next(): a bad one raises MinimistralError here.
         prompt_ids may be empty if the session already holds tokens (continue generating).
         The prompt joins ``pending`` at once; it is fed at the first next() (with max_tokens=0,
         on the next call). The last token yielded, EOS included, stays pending.
+        lookahead k > 0: speculative decoding with up to k draft tokens from the text itself
+        (speculative.py): the same tokens when greedy, the same distribution when sampled.
         """
         check_options(max_tokens, temperature, top_p, seed, chunk_size)
+        lookahead = check_lookahead(lookahead)
         eos = self.eos(eos_id)
         live = self._live() if self._live is not None else None
         if live is not None and live.gi_frame is not None:
@@ -104,15 +110,21 @@ class Session:
             raise MinimistralError("the prompt is empty and nothing is pending: give at least one token "
                                    "id (e.g. <s> = 1).")
         self.pending += prompt
+        self.history += prompt
         rng = np.random.default_rng(seed)
-        gen = self._tokens(max_tokens, temperature, top_p, rng, chunk_size, eos)
+        if lookahead:
+            gen = speculative_tokens(self, max_tokens, temperature, top_p, rng, chunk_size, eos, lookahead)
+        else:
+            gen = self._tokens(max_tokens, temperature, top_p, rng, chunk_size, eos)
         self._live = weakref.ref(gen)
         return gen
 
     def generate(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
-                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto") -> list[int]:
+                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto",
+                 lookahead: int = 0) -> list[int]:
         """The list of new tokens: ``list(self.stream(...))``."""
-        return list(self.stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id))
+        return list(self.stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id,
+                                lookahead))
 
     def sampleable(self, logits: np.ndarray) -> np.ndarray:
         """logits [V] with the ids the tokenizer cannot decode masked out (-inf).
@@ -133,6 +145,7 @@ class Session:
             logits = self.sampleable(self._feed(chunk_size))              # [V]
             token = sample_token(logits, temperature, top_p, rng)
             self.pending.append(token)        # part of the sequence; fed on the next step
+            self.history.append(token)
             yield token
             if token == eos:
                 return

@@ -49,9 +49,10 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
             record(np.concatenate(parts, axis=1))                             # [H, T, S]
         return out
     qg = q.reshape(T, K, G, Hd).transpose(1, 2, 0, 3).reshape(K, G * T, Hd)  # [K, G*T, Hd]
-    if T == 1:                                                                # decoding
-        keys = key_blocks(S, G * Hd)
-        scores = np.concatenate([qg @ k[b].transpose(1, 2, 0) for b in keys], axis=-1)  # [K, G, S]
+    few = G * T * Hd * MIN_BLOCK_KEYS <= ONE_THREAD_PRODUCT                   # decoding, a short chunk
+    if few:
+        keys = key_blocks(S, G * T * Hd)
+        scores = np.concatenate([qg @ k[b].transpose(1, 2, 0) for b in keys], axis=-1)  # [K, G*T, S]
     else:
         scores = qg @ k.transpose(1, 2, 0)                                    # [K, G*T, S]
     scores = scores.reshape(K, G, T, S) * np.float32(1.0 / np.sqrt(Hd))
@@ -59,8 +60,8 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     p = softmax(scores).reshape(K, G * T, S)                                  # [K, G*T, S]
     if record is not None:
         record(p.reshape(K * G, T, S))                                        # [H, T, S], h = k*G + g
-    if T == 1:
-        out = sum(p[:, :, b] @ v[b].transpose(1, 0, 2) for b in keys)         # [K, G, Hd]
+    if few:
+        out = sum(p[:, :, b] @ v[b].transpose(1, 0, 2) for b in keys)         # [K, G*T, Hd]
     else:
         out = p @ v.transpose(1, 0, 2)                                        # [K, G*T, Hd]
     return out.reshape(K, G, T, Hd).transpose(2, 0, 1, 3).reshape(T, H, Hd)   # [T, H, Hd]
@@ -69,6 +70,7 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
 # OpenBLAS runs a product on one thread when m * n * k <= 2^18 (SMP_THRESHOLD_MIN 65536 x
 # GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores.
 ONE_THREAD_PRODUCT = 1 << 18
+MIN_BLOCK_KEYS = 32        # key blocks for queries G*T*Hd that leave at least 32 keys per block
 
 
 def key_blocks(S: int, per_key: int) -> list[slice]:
@@ -77,7 +79,8 @@ def key_blocks(S: int, per_key: int) -> list[slice]:
     Decoding multiplies [G, Hd] by [Hd, S] per kv head: matrix-vector work that a threaded
     BLAS would split over all cores, and whose idle threads then keep spinning while the weight
     threads of fastpath.py need those cores (measured on the 7B at a full window: the weights
-    took 1.1 s longer per token). In blocks of keys, each product is m * n * k = per_key * block.
+    took 1.1 s longer per token). The same holds for a short chunk (T new tokens, [G*T, Hd]),
+    as long as a block keeps MIN_BLOCK_KEYS keys. Each product is m * n * k = per_key * block.
     key_blocks(1100, 4 * 128) -> [0:512, 512:1024, 1024:1100].
     """
     block = max(1, ONE_THREAD_PRODUCT // per_key)

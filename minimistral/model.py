@@ -280,18 +280,22 @@ class Mistral:
         return self.prefill([token], cache)[0]
 
     def generate(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
-                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto") -> list[int]:
+                 seed: int | None = None, chunk_size: int | None = None, eos_id="auto",
+                 lookahead: int = 0) -> list[int]:
         """The new tokens (not the prompt) for a prompt: greedy at temperature 0, else sampled.
 
         Stops after max_tokens or at eos_id (included in the result); eos_id "auto" is the
         tokenizer's </s> (2 without a tokenizer), None never stops early. See generation.py.
+        lookahead k > 0: speculative decoding with k draft tokens from the text (speculative.py).
         """
-        return self.session().generate(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id)
+        return self.session().generate(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id,
+                                       lookahead)
 
     def stream(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
-               seed: int | None = None, chunk_size: int | None = None, eos_id="auto"):
+               seed: int | None = None, chunk_size: int | None = None, eos_id="auto", lookahead: int = 0):
         """Like generate, but a generator: yields each new token as soon as it is chosen."""
-        return self.session().stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id)
+        return self.session().stream(prompt_ids, max_tokens, temperature, top_p, seed, chunk_size, eos_id,
+                                     lookahead)
 
     def session(self, cache: RollingBufferCache | None = None):
         """A Session: one rolling cache kept across calls, for chat (see generation.py)."""

@@ -204,6 +204,39 @@ class RollingBufferCache:
             self.values[layer, slots] = v
         self._undo, self._stored = None, None
 
+    def mark(self, n_new: int) -> dict:
+        """Remember what the slots of the next n_new positions hold, so ``truncate`` can undo them.
+
+        For speculative decoding (speculative.py): a chunk of k + 1 positions is verified in one
+        pass, and the positions after the last accepted one must then disappear as if they had
+        never been fed. With a window, position p overwrote position p - W in slot p mod W, so
+        forgetting p means putting p - W back, not just moving ``length``. n_new <= W.
+        W = 4, length 6, mark(3): saves slots [2 3 0] (positions 2, 3, 4).
+        """
+        if self.window is not None and n_new > self.window:
+            raise MinimistralError(f"cannot mark {n_new} new positions in a window of {self.window}.")
+        slots = self.slot(self.length + np.arange(n_new))                       # [n_new]
+        if self.window is None:
+            return {"length": self.length, "slots": slots}
+        return {"length": self.length, "slots": slots, "positions": self.positions[slots].copy(),
+                "keys": self.keys[:, slots].copy(), "values": self.values[:, slots].copy()}  # [L, n_new, K, Hd]
+
+    def truncate(self, length: int, mark: dict) -> None:
+        """Forget every position >= length, all fed since ``mark``: the cache is then exactly
+        as if only positions < length had ever been fed (their slots hold what they held)."""
+        start = mark["length"]
+        if not start <= length <= self.length:
+            raise MinimistralError(f"can only truncate to a length in [{start}, {self.length}], got {length}.")
+        drop = np.arange(length - start, self.length - start)                   # indices into the mark
+        slots = mark["slots"][drop]
+        if self.window is None:
+            self.positions[slots] = -1                  # never-filled slots of a growing cache
+        else:
+            self.keys[:, slots] = mark["keys"][:, drop]
+            self.values[:, slots] = mark["values"][:, drop]
+            self.positions[slots] = mark["positions"][drop]
+        self.length = length
+
     def in_time_order(self, layer: int = 0):
         """Keys, values [n, K, Hd] and positions [n] of the held slots, oldest first.
 

@@ -96,3 +96,52 @@ def test_threads_share_no_scratch():
     for x, (_, values), fs in zip(xs, cases, futures):
         for f in fs:
             check(f.result(), x, values)
+
+
+def exact_bf16_fast(rng, shape):
+    """Like exact_bf16, for big matrices: each value is exactly a float32 whose low 16 bits are 0,
+    so its bf16 bits are the top half of NumPy's float32 bits (no rounding involved)."""
+    values = rng.integers(-127, 128, size=shape) * 2.0 ** rng.integers(-12, 4, size=shape)
+    bits = (values.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+    return bits, values
+
+
+@pytest.mark.parametrize("T", range(1, 21))
+def test_small_T_products_match_float64_at_the_7b_widths(T):
+    """T = 1..20 rows of x against float64, at the 7B's two row lengths (4096 and 14336).
+
+    The 7168-column halves of a 14336 row are cut into pieces from T = 10 on (gemm_pieces),
+    so the partial sums of the pieces must add up; 300 rows cut in chunks
+    of 64 or 18 leave a shorter last chunk."""
+    rng = np.random.default_rng(100 + T)
+    for out_f, in_f in [(300, 4096), (70, 14336)]:
+        raw, values = exact_bf16_fast(rng, (out_f, in_f))
+        x = rng.standard_normal((T, in_f)).astype(np.float32)
+        check(fastpath.bf16_matmul_transposed(x, raw), x, values)
+
+
+@pytest.mark.parametrize("T", [3, 5, 9, 20])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_few_rows_path_with_tiny_pieces(monkeypatch, T, threads):
+    """Tiny one-thread products force every split: pieces of a row, rows per product, chunks."""
+    monkeypatch.setattr(fastpath, "ONE_THREAD_PRODUCT", 13 * 16 * T)
+    monkeypatch.setattr(fastpath, "FEW_CHUNK_FLOATS", 20 * 130)
+    rng = np.random.default_rng(T * 10 + threads)
+    raw, values = exact_bf16_fast(rng, (41, 130))
+    P = fastpath.gemm_pieces(65, T)
+    assert P == 5 and fastpath.gemm_rows(T, 65 // P, 20) < 20     # the row is cut and the chunk split
+    x = rng.standard_normal((T, 130)).astype(np.float32)
+    check(fastpath.bf16_matmul_transposed(x, raw, threads=threads), x, values)
+
+
+def test_gemm_pieces_stay_on_one_blas_thread():
+    for half in (2048, 7168, 65):
+        for T in range(3, fastpath.FEW_ROWS + 1):
+            P = fastpath.gemm_pieces(half, T)
+            assert half % P == 0
+            for rows in (1, 18, 64):
+                nb = fastpath.gemm_rows(T, half // P, rows)
+                assert 1 <= nb <= rows
+                assert T * (half // P) * nb <= fastpath.ONE_THREAD_PRODUCT or nb == 1
+    assert fastpath.gemm_pieces(2048, 13) == 1 and fastpath.gemm_pieces(7168, 13) == 2
+    assert fastpath.gemm_rows(13, 1024, 64) == 16

@@ -59,3 +59,18 @@ def test_one_query_decoding_equals_mha_with_tied_heads(H, K, window, S, Hd):
     ours = grouped_attention(q, k, v, allowed)
     assert ours.dtype == np.float32 and ours.shape == (1, H, Hd)
     np.testing.assert_allclose(ours, mha_reference(q, k, v, allowed), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("T, window", [(3, None), (5, 1000), (16, 700)])
+def test_short_chunk_in_key_blocks_equals_mha_with_tied_heads(T, window):
+    """A short chunk (T new queries, the 7B's heads) also multiplies its keys in blocks: 1100
+    keys in blocks of 2^18 / (4 * T * 128), e.g. 8 blocks of 128 and one of 76 for T = 5."""
+    H, K, Hd, S = 32, 8, 128, 1100
+    assert len(key_blocks(S, 4 * T * Hd)) > 1
+    rng = np.random.default_rng(T)
+    q = rng.standard_normal((T, H, Hd), dtype=np.float32)
+    k = rng.standard_normal((S, K, Hd), dtype=np.float32)
+    v = rng.standard_normal((S, K, Hd), dtype=np.float32)
+    allowed = sliding_window_mask(np.arange(S - T, S), np.arange(S), window)
+    ours = grouped_attention(q, k, v, allowed)
+    np.testing.assert_allclose(ours, mha_reference(q, k, v, allowed), rtol=1e-5, atol=1e-5)

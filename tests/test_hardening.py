@@ -379,7 +379,7 @@ def test_generated_control_characters_reach_a_terminal_escaped(model):
     class Tty(io.StringIO):
         def isatty(self):
             return True
-    opts = SimpleNamespace(max_tokens=9, temperature=0, top_p=1, seed=0, chunk_size=None)
+    opts = SimpleNamespace(max_tokens=9, temperature=0, top_p=1, seed=0, chunk_size=None, lookahead=0)
     raw = tok.decode(esc)
     assert "\x1b[31mred" in raw.replace(" ", "")
     for out, want in ((Tty(), raw.replace("\x1b", "\\x1b")), (io.StringIO(), raw)):

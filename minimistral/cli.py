@@ -89,7 +89,8 @@ def cmd_demo(opts) -> int:
     top = np.argsort(probs)[::-1][:5]
     print(f"next token : top 5 after {text!r}:")
     for i in top:
-        print(f"  {_shown(tok, int(i)):<12} {probs[i]:.3g}")
+        print(f"  {_shown(tok, int(i)):<12} {probs[i]:.4f}" if probs[i] >= 1e-3 else
+              f"  {_shown(tok, int(i)):<12} {probs[i]:.2e}")
     new = model.generate(ids, max_tokens=3 * a.sliding_window, temperature=0.0)
     print(f"greedy     : {tok.decode(ids + new)!r}")
     print(f"             ({len(new)} new tokens through the rolling buffer of W = {a.sliding_window} slots; "

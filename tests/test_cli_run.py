@@ -109,7 +109,7 @@ def test_demo_walks_the_sentence_through_the_trained_model(capsys):
     # the top-5 block lists the model's real most likely next piece with its probability
     top_block = out.split("top 5 after")[1]
     assert repr(model.tokenizer.piece(best).replace("\u2581", " ")) in top_block.splitlines()[1]
-    assert f"{probs[best]:.3g}" in top_block.splitlines()[1]
+    assert f"{probs[best]:.4f}" in top_block.splitlines()[1]
 
 
 @pytest.mark.parametrize("argv, word", [

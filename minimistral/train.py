@@ -35,7 +35,7 @@ import numpy as np
 
 from . import corpus
 from .backward import loss_and_grads
-from .checkpoint import expected_shapes
+from .checkpoint import expected_shapes, file_name
 from .config import ModelArgs
 from .errors import MinimistralError
 from .model import Mistral
@@ -241,16 +241,6 @@ def evaluate(model: Mistral, n_windows: int = 256, seq_len: int = 128, train_tok
 
 # ---- checkpoints: the HF layout that minimistral.load and transformers read --------------------
 
-HF_SUFFIX = {"attention_norm.weight": "input_layernorm.weight",
-             "ffn_norm.weight": "post_attention_layernorm.weight",
-             "attention.wq.weight": "self_attn.q_proj.weight", "attention.wk.weight": "self_attn.k_proj.weight",
-             "attention.wv.weight": "self_attn.v_proj.weight", "attention.wo.weight": "self_attn.o_proj.weight",
-             "feed_forward.w1.weight": "mlp.gate_proj.weight", "feed_forward.w3.weight": "mlp.up_proj.weight",
-             "feed_forward.w2.weight": "mlp.down_proj.weight"}
-HF_TOP = {"tok_embeddings.weight": "model.embed_tokens.weight", "norm.weight": "model.norm.weight",
-          "output.weight": "lm_head.weight"}
-
-
 def hf_permute(w: np.ndarray, n_heads: int) -> np.ndarray:
     """Native wq/wk rows -> HF's order, as transformers' convert_mistral_weights_to_hf.py `permute`:
 
@@ -274,9 +264,7 @@ def to_hf(args: ModelArgs, params: dict[str, np.ndarray]) -> dict[str, np.ndarra
                 x = hf_permute(x, args.n_heads)
             elif rest == "attention.wk.weight":
                 x = hf_permute(x, args.n_kv_heads)
-            hf[f"model.layers.{i}.{HF_SUFFIX[rest]}"] = x
-        else:
-            hf[HF_TOP[name]] = x
+        hf[file_name(name, "hf")] = x          # the names checkpoint.py reads back (one map, there)
     return hf
 
 

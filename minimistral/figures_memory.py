@@ -209,7 +209,7 @@ def fig_forward_pass(text: str = FIG3_TEXT, top: int = 8):
 
     The model is minimistral.load_default(), the small Mistral trained by minimistral on its own
     generated stories (minimistral/data/story-mistral). Its next token after "... go to" is ' the'
-    with probability about 0.9995, so the bars are drawn on a log scale to show the runners-up.
+    with probability above 0.999, so the bars are drawn on a log scale to show the runners-up.
 
     data dict: "rms" float [L + 2, T] (RMS of the residual stream: the embeddings, after each of
     the L blocks, then after the final norm, a row of its own since the jump to RMS ~1 is the

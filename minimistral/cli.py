@@ -1,7 +1,6 @@
 """The command line: the only place that prints, shows progress, or exits.
 
     minimistral demo                      the paper's sentence through the shipped trained model
-    minimistral train --out DIR           train a small Mistral in NumPy on the project's stories
     minimistral info --model DIR          what a checkpoint is: layout, config, size, RAM, tokenizer
     minimistral generate [--model DIR] --prompt TEXT    stream a continuation (default: the shipped model)
     minimistral chat --model DIR [--system TEXT | --guardrail]   multi-turn, rolling cache kept
@@ -461,7 +460,7 @@ COMMANDS = {
     "demo": (cmd_demo, "the paper's example sentence through the shipped trained model, step by step"),
     "figures": (cmd_figures, "redraw the paper's figures (masks, reach, GQA, rolling buffer, chunks) as PNGs"),
     "info": (cmd_info, "describe a checkpoint: layout, config, parameters, size, RAM, window, tokenizer"),
-    "generate": (cmd_generate, "continue a prompt with a checkpoint, streaming the text"),
+    "generate": (cmd_generate, "continue a prompt (default: the shipped story model), streaming the text"),
     "chat": (cmd_chat, "multi-turn chat with an instruct checkpoint ([INST] template), cache kept across turns"),
     "train": (cmd_train, "train a tiny Mistral in NumPy on generated stories, write an HF checkpoint"),
 }

@@ -92,14 +92,14 @@ class Torch:
         import torch
         from transformers import MistralConfig, MistralForCausalLM
 
-        from minimistral import train
+        from minimistral import checkpoint
 
         torch.set_num_threads(threads)
         self.torch, self.c = torch, config
         a = config.model_args()
-        hf = {k: v for k, v in train.hf_config(a, "F32").items() if k not in ("architectures", "torch_dtype")}
+        hf = {k: v for k, v in checkpoint.hf_config(a, "F32").items() if k not in ("architectures", "torch_dtype")}
         self.model = MistralForCausalLM(MistralConfig(**hf, attn_implementation="eager"))
-        state = {k: torch.from_numpy(v.copy()) for k, v in train.to_hf(a, params).items()}
+        state = {k: torch.from_numpy(v.copy()) for k, v in checkpoint.to_hf(a, params).items()}
         missing, unexpected = self.model.load_state_dict(state, strict=False)
         assert not unexpected and all("rotary" in k for k in missing), (missing, unexpected)
         self.model.train()

@@ -5,6 +5,8 @@ Two layouts are released (docs/mistral-7b.md §5):
     HF      config.json + model.safetensors, or model-0000i-of-0000n.safetensors + index.json
     native  params.json + consolidated.safetensors (or consolidated.00.pth, see pth.py)
 
+train.py writes its checkpoints in the HF layout with the same maps run backwards (to_hf).
+
 Everything is renamed to the native names (``layers.0.attention.wq.weight`` ...), which model.py
 uses. HF checkpoints store the rows of wq and wk permuted for their "rotate_half" RoPE; rather
 than copying 2 x 32 matrices to undo it, we reorder the *outputs* of those two linears (a few
@@ -304,3 +306,46 @@ def page_in(args: ModelArgs, weights: Weights, progress=None) -> None:
             done += t.nbytes
         if progress is not None:
             progress(min(g, args.n_layers), args.n_layers, done, total)
+
+
+# ---- writing the HF layout (the trainer's checkpoints; read back by open_checkpoint) ------------
+
+def hf_permute(w: np.ndarray, n_heads: int) -> np.ndarray:
+    """Native wq/wk rows -> HF's order, the inverse of hf_rope_perm (what the loader undoes), as
+    transformers' convert_mistral_weights_to_hf.py `permute` does:
+
+        w.view(n_heads, Hd // 2, 2, D).transpose(1, 2).reshape(n_heads * Hd, D)
+
+    Native RoPE rotates interleaved pairs (0,1), (2,3), ...; HF's rotate_half pairs feature j with
+    j + Hd/2. For Hd = 4, native rows [a0 a1 b0 b1] (pairs a, b) become HF rows [a0 b0 a1 b1].
+    """
+    perm = hf_rope_perm(n_heads, w.shape[0] // n_heads)     # native row r = HF row perm[r]
+    hf = np.empty_like(w)
+    hf[perm] = w                                            # [H*Hd, D]
+    return hf
+
+
+def to_hf(args: ModelArgs, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Native names and row order -> HF names and row order (q and k rows permuted)."""
+    hf = {}
+    for name, x in params.items():
+        if name.startswith("layers."):
+            _, i, rest = name.split(".", 2)
+            if rest == "attention.wq.weight":
+                x = hf_permute(x, args.n_heads)
+            elif rest == "attention.wk.weight":
+                x = hf_permute(x, args.n_kv_heads)
+        hf[file_name(name, "hf")] = x          # the names checkpoint.py reads back (one map, there)
+    return hf
+
+
+def hf_config(args: ModelArgs, dtype: str) -> dict:
+    """config.json of transformers' MistralConfig for these args."""
+    return {"architectures": ["MistralForCausalLM"], "model_type": "mistral",
+            "hidden_size": args.dim, "num_hidden_layers": args.n_layers, "head_dim": args.head_dim,
+            "intermediate_size": args.hidden_dim, "num_attention_heads": args.n_heads,
+            "num_key_value_heads": args.n_kv_heads, "sliding_window": args.sliding_window,
+            "max_position_embeddings": args.context_len, "vocab_size": args.vocab_size,
+            "rms_norm_eps": args.norm_eps, "rope_theta": args.rope_theta, "hidden_act": "silu",
+            "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2,
+            "initializer_range": 0.02, "torch_dtype": "bfloat16" if dtype == "BF16" else "float32"}

@@ -12,8 +12,8 @@ import pytest
 
 import minimistral
 from minimistral import corpus
-from minimistral.checkpoint import hf_rope_perm
-from minimistral.train import (AdamW, TrainConfig, clip_global_norm, heldout_loss, hf_permute, init_params,
+from minimistral.checkpoint import hf_permute, hf_rope_perm
+from minimistral.train import (AdamW, TrainConfig, clip_global_norm, heldout_loss, init_params,
                                loss_and_grads, lr_at, model_of, read_log, train)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,9 @@ first sentences and come back at the end, often a hundred tokens later, so predi
 needs more reach than one window of W = 16 tokens (paper section 2: k layers reach k x W back).
 The paper's example sentence (Fig. 1 and Fig. 3) is one of the templates:
 
-    story(0, 3)  ->  'One day, a boy named Leo went to the farm with his dog Biscuit. ...
-                      The cat sat on the mat and saw the dog go to the park. ... The end.'
+    story(0, 20)  ->  'One day, a girl named Chloe woke up early. Her best friend was a sheep
+                       named Bella. ... The cat sat on the mat and saw the dog go to the school.
+                       ... Chloe hugged Bella and went to bed. The end.'
 
 Tokenised with the real Mistral tokenizer (minimistral/data/tokenizer.model), each story is
 ``<s> ... </s>``; the training stream is stories one after another:

@@ -20,7 +20,8 @@ it is the same text on every machine and does not depend on which other stories 
 Whether it is held out depends only on its text (a hash), so a text that is held out can never
 also be a training story:
 
-    split(text) = "heldout" if sha256(text) % 100 < 2 else "train"        (2 % held out)
+    split(text) = "heldout" if h % 100 < 2 else "train"        (2 % held out)
+    h = the first 8 bytes of sha256(text), as a little-endian integer
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ Tokenised with the real Mistral tokenizer (minimistral/data/tokenizer.model), ea
 
     <s> Once upon a time ... The end.</s><s> One day, a girl named Mia ... </s><s> ...
 
-Split. Story i of corpus seed s is drawn from its own generator, ``random.Random(f"minimistral-story-{s}-{i}")``, so
-it is the same text on every machine and does not depend on which other stories were made.
+Split. Story i of corpus seed s is drawn from its own generator,
+``random.Random(f"minimistral-story-{s}-{i}")``, so it is the same text on every machine and does
+not depend on which other stories were made.
 Whether it is held out depends only on its text (a hash), so a text that is held out can never
 also be a training story:
 

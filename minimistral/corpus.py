@@ -6,20 +6,23 @@ first sentences and come back at the end, often a hundred tokens later, so predi
 needs more reach than one window of W = 16 tokens (paper section 2: k layers reach k x W back).
 The paper's example sentence (Fig. 1 and Fig. 3) is one of the templates:
 
-    story(0, 3)  ->  'One day, a boy named Leo went to the farm with his dog Biscuit. ...
-                      The cat sat on the mat and saw the dog go to the park. ... The end.'
+    story(0, 20)  ->  'One day, a girl named Chloe woke up early. Her best friend was a sheep
+                       named Bella. ... The cat sat on the mat and saw the dog go to the school.
+                       ... Chloe hugged Bella and went to bed. The end.'
 
 Tokenised with the real Mistral tokenizer (minimistral/data/tokenizer.model), each story is
 ``<s> ... </s>``; the training stream is stories one after another:
 
     <s> Once upon a time ... The end.</s><s> One day, a girl named Mia ... </s><s> ...
 
-Split. Story i of corpus seed s is drawn from its own generator, ``random.Random("s-i")``, so
-it is the same text on every machine and does not depend on which other stories were made.
+Split. Story i of corpus seed s is drawn from its own generator,
+``random.Random(f"minimistral-story-{s}-{i}")``, so it is the same text on every machine and does
+not depend on which other stories were made.
 Whether it is held out depends only on its text (a hash), so a text that is held out can never
 also be a training story:
 
-    split(text) = "heldout" if sha256(text) % 100 < 2 else "train"        (2 % held out)
+    split(text) = "heldout" if h % 100 < 2 else "train"        (2 % held out)
+    h = the first 8 bytes of sha256(text), as a little-endian integer
 """
 
 from __future__ import annotations

@@ -106,11 +106,11 @@ def tokens_for(config: dict, shape, seed: int = 1) -> np.ndarray:
 
 # ---- parity with torch autograd ------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["gqa_window", "mqa_window", "mha_full"])
-def test_gradients_match_torch_autograd(name):
+def assert_matches_torch(name: str, shape, seed: int = 0, token_seed: int = 1):
+    """Loss and every gradient of loss_and_grads against torch autograd on the same weights."""
     config = CONFIGS[name]
-    hf, model = hf_and_ours(config)
-    tokens = tokens_for(config, 17)                              # T = 17 > every window
+    hf, model = hf_and_ours(config, seed=seed)
+    tokens = tokens_for(config, shape, seed=token_seed)
     loss, grads = loss_and_grads(model, tokens)
     ref_loss, ref = torch_loss_and_grads(hf, tokens)
     assert abs(loss - ref_loss) <= 1e-5 * ref_loss
@@ -118,27 +118,20 @@ def test_gradients_match_torch_autograd(name):
     assert mismatches(grads, ref) == {}
 
 
+@pytest.mark.parametrize("name", ["gqa_window", "mqa_window", "mha_full"])
+def test_gradients_match_torch_autograd(name):
+    assert_matches_torch(name, 17)                               # T = 17 > every window
+
+
 def test_batched_gradients_match_torch_autograd():
     """[B, T]: one loss, the mean over all B*(T-1) predictions, as transformers' labels= gives."""
-    config = CONFIGS["gqa_window"]
-    hf, model = hf_and_ours(config, seed=3)
-    tokens = tokens_for(config, (3, 13), seed=4)
-    loss, grads = loss_and_grads(model, tokens)
-    ref_loss, ref = torch_loss_and_grads(hf, tokens)
-    assert abs(loss - ref_loss) <= 1e-5 * ref_loss
-    assert mismatches(grads, ref) == {}
+    assert_matches_torch("gqa_window", (3, 13), seed=3, token_seed=4)
 
 
 def test_real_vocabulary_in_chunks_matches_torch_autograd(monkeypatch):
     """V = 32000 through the chunked cross-entropy: 7 rows a chunk, so 38 rows take 6 chunks."""
     monkeypatch.setattr(backward, "CE_CHUNK_BYTES", 7 * 4 * 32000)
-    config = CONFIGS["real_vocab"]
-    hf, model = hf_and_ours(config, seed=5)
-    tokens = tokens_for(config, (2, 20), seed=6)
-    loss, grads = loss_and_grads(model, tokens)
-    ref_loss, ref = torch_loss_and_grads(hf, tokens)
-    assert abs(loss - ref_loss) <= 1e-5 * ref_loss
-    assert mismatches(grads, ref) == {}
+    assert_matches_torch("real_vocab", (2, 20), seed=5, token_seed=6)
 
 
 # ---- mutations: the comparison must see a missing term -------------------------------------------

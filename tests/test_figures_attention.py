@@ -3,6 +3,7 @@
 import numpy as np
 
 from minimistral import figures_attention as fa
+from minimistral import figures_experiments as fx
 from minimistral.cli import main
 from minimistral.demo import tiny_model
 from minimistral.swa_cost import attended_pairs, attention_flops, blocked_attention, score_bytes
@@ -44,10 +45,10 @@ def test_blocked_attention_equals_one_shot_attention():
 
 
 def test_measured_figures_are_drawn_from_the_committed_results(tmp_path):
-    assert fa.SWA_COST_JSON.exists() and fa.REACH_JSON.exists()
-    fig, res = fa.fig_swa_cost()
+    assert fx.SWA_COST_JSON.exists() and fx.REACH_JSON.exists()
+    fig, res = fx.fig_swa_cost()
     assert res["rows"][-1]["T"] >= 16384
-    fig, curves = fa.fig_reach_measured()
+    fig, curves = fx.fig_reach_measured()
     assert len([c for c in curves if c[0] is not None]) >= 3             # at least three (W, k)
     assert main(["figures", "--out", str(tmp_path)]) == 0
     for name in ("swa_cost", "reach_measured", "attention_heads", "attention_gqa_groups",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minimistral.figures_attention import fig_reach_measured
+from minimistral.figures_experiments import fig_reach_measured
 from minimistral.reach import copy_sequences
 
 REPO = Path(__file__).resolve().parent.parent

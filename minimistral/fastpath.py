@@ -21,13 +21,24 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
    of draft tokens) the rows of W are cut into chunks that the threads take in turn; each
    widens a chunk into its own cache-sized scratch and multiplies it by every row of x at once,
    while the chunk is still in cache. So T rows share one widening, and T tokens cost little
-   more than one. NumPy's ufuncs, vecdot and dot release the GIL, so the threads really run at
-   the same time (``pieces`` says what that takes for vecdot).
-   The multiply must not start OpenBLAS threads: they would spin on the cores the widening
-   threads need. One or two rows use vecdot, which never calls a threaded BLAS; up to FEW_ROWS
-   rows use sgemm in pieces small enough that OpenBLAS keeps each on the calling thread
-   (``gemm_pieces``, ``gemm_rows``). For many rows (a long pre-fill) the work is large sgemm: one thread
-   widens big blocks, OpenBLAS multiplies on all cores.
+   more than one. Two rules of NumPy and OpenBLAS decide how that multiply is written:
+
+   - NumPy lets other threads run (releases the GIL) inside a ufunc or gufunc loop only when
+     the loop has more than 500 items (NPY_BEGIN_THREADS_THRESHOLDED in numpy's
+     ndarraytypes.h). ``np.dot`` of two matrices held it in our measurements: two threads
+     calling it got no faster than one (benchmarks/RESULTS.md).
+   - OpenBLAS runs a product on the calling thread alone only when m * n * k <= 2^18
+     (ONE_THREAD_PRODUCT); a bigger one wakes its own threads, which then spin on the cores
+     the widening threads need.
+
+   So one row of x (decoding) uses vecdot, cut into enough pieces to have 500 items
+   (``pieces``). From 2 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of
+   512 small blocks: ITEM_ROWS weight rows by ITEM_COLS columns each, against the same
+   columns of x ([4, 256] @ [256, T], at most 2^18 multiply-adds for T <= 256). The stack is
+   a view of the widened chunk (no copy), its loop runs in C without the GIL, every block is
+   a one-thread sgemm, and the partial sums over column blocks are added at the end. For more
+   rows (a long pre-fill) the work is large sgemm: one thread widens big blocks, OpenBLAS
+   multiplies on all cores.
 
    Why it matters: before, every T > 2 went the big-sgemm way. A product with 3 rows then
    widened 16 MiB blocks on one thread (out of cache) and handed each to a threaded sgemm
@@ -49,13 +60,14 @@ import numpy as np
 HIGH_HALF = np.uint32(0xFFFF0000)
 SIXTEEN = np.uint32(16)
 
-DECODE_MAX_ROWS = 2          # x with at most this many rows takes the threaded, cache-sized path
+DECODE_MAX_ROWS = 1          # x with one row (decoding) takes vecdot on cache-sized chunks
 CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per chunk (measured best)
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
-FEW_ROWS = 128               # x with up to this many rows: cache-sized chunks, one-thread sgemm
-FEW_CHUNK_FLOATS = 1 << 18   # ... per thread: 1 MiB of widened weights per chunk (fits L2)
-MIN_GEMM_ROWS = 4            # ... at least this many weight rows per small product (measured
-                             #     best of 4, 8, 16: fewer pieces of a row, fewer additions)
+FEW_ROWS = 128               # x with up to this many rows: stacks of small one-thread sgemms
+FEW_CHUNK_FLOATS = 1 << 19   # ... per thread: 2 MiB of widened weights per chunk (measured best of 1, 2, 4)
+ITEM_ROWS, ITEM_COLS = 4, 256  # ... each small product: 4 weight rows x 256 columns (measured best
+                             #     of 2-16 x 64-512); a 2 MiB chunk holds 512 of them (> 500)
+GIL_FREE_LOOP = 500          # NumPy releases the GIL in a (g)ufunc loop of more than this many items
 # OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
 # 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
 # rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
@@ -131,12 +143,12 @@ class Chunks:
 def pieces(half: int, outer: int) -> int:
     """How many pieces to cut each dot product into so NumPy releases the GIL.
 
-    A gufunc such as vecdot releases the GIL only for at least 500 outer iterations, whatever
-    the length of each dot product; 2 x 64 rows of 2048 are 128 iterations and would hold it,
+    A gufunc such as vecdot releases the GIL only for more than GIL_FREE_LOOP = 500 outer
+    iterations, whatever the length of each dot product; 2 x 64 rows of 2048 are 128 iterations and would hold it,
     cut in 4 pieces of 512 they are 512. pieces(2048, 128) -> 4.
     """
     s = 1
-    while outer * s < 512 and half % (2 * s) == 0 and s < 64:
+    while outer * s <= GIL_FREE_LOOP and half % (2 * s) == 0 and s < 64:
         s *= 2
     return s
 
@@ -165,70 +177,48 @@ def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chun
         np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
-def _rows_times_x_gemm(pairs: np.ndarray, xp: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
-    """Like _rows_times_x, for a few rows of x: small one-thread sgemm calls on each widened chunk.
+def item_cols(half: int) -> int:
+    """Columns per small product: the largest divisor of I/2 that is at most ITEM_COLS.
 
-    pairs uint32 [O, I/2]; xp float32 [2, P, T, kp], x's even and odd columns cut into P pieces
-    of kp (``gemm_pieces``, ``gemm_rows``); y float32 [T, O]. Each chunk is widened once, straight into the same
-    pieces, and multiplied by all T rows of x while it is in cache: [T, kp] @ [kp, nb] per
-    piece and group of nb weight rows, with T * kp * nb <= ONE_THREAD_PRODUCT so that OpenBLAS
-    runs it on the calling thread (no BLAS threads spinning on the cores the other widening
-    thread needs). np.dot releases the GIL for it, so the threads run at the same time.
+    item_cols(2048) -> 256;  item_cols(7168) -> 256;  item_cols(64) -> 64;  item_cols(300) -> 150.
     """
-    _, P, T, kp = xp.shape
-    rows = chunks.rows
-    nb = gemm_rows(T, kp, rows)
-    bits = scratch(2 * rows * P * kp)[:2 * rows * P * kp].reshape(2, P, rows, kp)   # [2, P, rows, kp]
-    w = bits.view(np.float32)                                                       # [2, P, rows, kp]
-    acc = np.empty(T * rows, dtype=np.float32)             # the chunk's y, one [T, m] block after another
-    part = np.empty(T * nb, dtype=np.float32)                                       # [T * nb]
+    return next(k for k in range(min(half, ITEM_COLS), 0, -1) if half % k == 0)
+
+
+def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
+    """Like _rows_times_x, for 2..FEW_ROWS rows of x: one stack of small sgemms per chunk.
+
+    pairs uint32 [O, I/2], xs float32 [2, T, I/2] (split_pairs), y float32 [T, O]. A chunk of
+    n weight rows is widened into [2, n, I/2] and seen, without copying, as a stack of blocks
+    [2, P, G, nb, kp]: even/odd columns, P column blocks of kp = item_cols(I/2), G groups of
+    nb = ITEM_ROWS rows. x is seen the same way as [2, P, 1, kp, T]. One np.matmul gives the
+    partial products [2, P, G, nb, T]; their sum over the even/odd halves and the P column
+    blocks is the chunk's y, [n, T], written into y[:, r:r+n].
+    """
+    _, T, half = xs.shape
+    rows, kp = chunks.rows, item_cols(half)
+    P = half // kp
+    bits = scratch(2 * rows * half)[:2 * rows * half].reshape(2, rows, half)       # [2, rows, I/2]
+    w = bits.view(np.float32)
+    x_blocks = xs.reshape(2, 1, T, P, kp).transpose(0, 3, 1, 4, 2)                 # [2, P, 1, kp, T]
+    parts = np.empty(2 * P * rows * T, dtype=np.float32)
+    acc = np.empty((rows, T), dtype=np.float32)
 
     def plan(n):
-        """The products for a chunk of n rows, made once (the views are the same every chunk):
-        (x piece, weight piece, where to put it, the block to add it to or None)."""
-        steps, blocks = [], []
-        for j in range(0, n, nb):
-            m = min(nb, n - j)
-            block = acc[T * j:T * (j + m)].reshape(T, m)                            # [T, m]
-            blocks.append((j, block))
-            for h in range(2):                                                      # even, odd columns
-                for q in range(P):
-                    first = h == 0 and q == 0
-                    steps.append((xp[h, q], w[h, q, j:j + m].T,                     # [T, kp] @ [kp, m]
-                                  block if first else part[:T * m].reshape(T, m), None if first else block))
-        return steps, blocks
+        """The views for a chunk of n rows (made once for the full chunks, again for the last)."""
+        nb = ITEM_ROWS if n % ITEM_ROWS == 0 else 1
+        G = n // nb
+        return (w[:, :n].reshape(2, G, nb, P, kp).transpose(0, 3, 1, 2, 4),      # [2, P, G, nb, kp]
+                parts[:2 * P * n * T].reshape(2, P, G, nb, T), acc[:n].reshape(G, nb, T))
 
     full = plan(rows)
     while (chunk := chunks.take()) is not None:
         r, n = chunk
-        steps, blocks = full if n == rows else plan(n)                              # the last, shorter chunk
-        rows_in_pieces = pairs[r:r + n].reshape(n, P, kp).transpose(1, 0, 2)       # [P, n, kp]
-        widen_pairs(rows_in_pieces, bits[:, :, :n])                                 # [2, P, n, kp]
-        for xq, wq, out, into in steps:
-            np.dot(xq, wq, out=out)                                                 # [T, m]
-            if into is not None:
-                np.add(into, out, out=into)
-        for j, block in blocks:
-            y[:, r + j:r + j + block.shape[1]] = block                              # [T, m]
-
-
-def gemm_pieces(half: int, T: int) -> int:
-    """P: cut each half row (I/2 columns) into P equal pieces, so that a product of T rows of x
-    by MIN_GEMM_ROWS weight rows, T * (I/2P) * MIN_GEMM_ROWS, stays <= ONE_THREAD_PRODUCT.
-
-    gemm_pieces(2048, 13) -> 1 (13 x 2048 x 4 <= 2^18);  gemm_pieces(7168, 13) -> 2 (pieces of 3584).
-    """
-    for P in range(1, half + 1):
-        if half % P == 0 and T * (half // P) * MIN_GEMM_ROWS <= ONE_THREAD_PRODUCT:
-            return P
-    return half
-
-
-def gemm_rows(T: int, kp: int, rows: int) -> int:
-    """Weight rows per product: as many as T * kp * nb <= ONE_THREAD_PRODUCT allows, then
-    evened out over a chunk of `rows`.  gemm_rows(13, 1024, 64) -> 16  (19 allowed: 4 x 16)."""
-    most = max(1, min(rows, ONE_THREAD_PRODUCT // (T * kp)))
-    return -(-rows // -(-rows // most))
+        w_blocks, p, a = full if n == rows else plan(n)
+        widen_pairs(pairs[r:r + n], bits[:, :n])                                    # [2, n, I/2]
+        np.matmul(w_blocks, x_blocks, out=p)                                        # [2, P, G, nb, T]
+        np.sum(p, axis=(0, 1), out=a)                                               # [G, nb, T]
+        y[:, r:r + n] = acc[:n].T                                                   # [T, n]
 
 
 def _run_chunks(work, pairs, xs, y, chunks, threads) -> None:
@@ -254,11 +244,8 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
         _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
         return y
     if T <= FEW_ROWS:
-        half = in_features // 2
-        P = gemm_pieces(half, T)
-        xp = np.ascontiguousarray(xs.reshape(2, T, P, half // P).transpose(0, 2, 1, 3))  # [2, P, T, kp]
         chunks = Chunks(out_features, max(1, FEW_CHUNK_FLOATS // in_features))
-        _run_chunks(_rows_times_x_gemm, pairs, xp, y, chunks, threads)
+        _run_chunks(_rows_times_x_stacked, pairs, xs, y, chunks, threads)
         return y
     half = in_features // 2
     rows = max(1, min(out_features, BLOCK_FLOATS // in_features))

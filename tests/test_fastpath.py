@@ -110,9 +110,9 @@ def exact_bf16_fast(rng, shape):
 def test_small_T_products_match_float64_at_the_7b_widths(T):
     """T = 1..20 rows of x against float64, at the 7B's two row lengths (4096 and 14336).
 
-    The 7168-column halves of a 14336 row are cut into pieces from T = 10 on (gemm_pieces),
-    so the partial sums of the pieces must add up; 300 rows cut in chunks
-    of 64 or 18 leave a shorter last chunk."""
+    From T = 2 on, each row is cut into column blocks of 256 (28 of them per 7168-column half)
+    whose partial sums must add up; 300 rows cut in chunks of 128 or 36 leave a shorter last
+    chunk, and 70 = 4 x 17 + 2 leaves rows that do not fill a group of ITEM_ROWS."""
     rng = np.random.default_rng(100 + T)
     for out_f, in_f in [(300, 4096), (70, 14336)]:
         raw, values = exact_bf16_fast(rng, (out_f, in_f))
@@ -120,28 +120,30 @@ def test_small_T_products_match_float64_at_the_7b_widths(T):
         check(fastpath.bf16_matmul_transposed(x, raw), x, values)
 
 
-@pytest.mark.parametrize("T", [3, 5, 9, 20])
+@pytest.mark.parametrize("T", [2, 3, 5, 9, 20, 128])
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_few_rows_path_with_tiny_pieces(monkeypatch, T, threads):
-    """Tiny one-thread products force every split: pieces of a row, rows per product, chunks."""
-    monkeypatch.setattr(fastpath, "ONE_THREAD_PRODUCT", 13 * 16 * T)
+def test_stacked_path_with_tiny_blocks(monkeypatch, T, threads):
+    """Tiny blocks and chunks force every split: column blocks, row groups, a ragged last chunk."""
+    monkeypatch.setattr(fastpath, "ITEM_COLS", 13)
     monkeypatch.setattr(fastpath, "FEW_CHUNK_FLOATS", 20 * 130)
     rng = np.random.default_rng(T * 10 + threads)
-    raw, values = exact_bf16_fast(rng, (41, 130))
-    P = fastpath.gemm_pieces(65, T)
-    assert P == 5 and fastpath.gemm_rows(T, 65 // P, 20) < 20     # the row is cut and the chunk split
+    raw, values = exact_bf16_fast(rng, (41, 130))                 # chunks of 20, 20 and 1 rows
+    assert fastpath.item_cols(65) == 13                           # 5 column blocks per half
     x = rng.standard_normal((T, 130)).astype(np.float32)
     check(fastpath.bf16_matmul_transposed(x, raw, threads=threads), x, values)
 
 
-def test_gemm_pieces_stay_on_one_blas_thread():
-    for half in (2048, 7168, 65):
-        for T in range(3, fastpath.FEW_ROWS + 1):
-            P = fastpath.gemm_pieces(half, T)
-            assert half % P == 0
-            for rows in (1, 18, 64):
-                nb = fastpath.gemm_rows(T, half // P, rows)
-                assert 1 <= nb <= rows
-                assert T * (half // P) * nb <= fastpath.ONE_THREAD_PRODUCT or nb == 1
-    assert fastpath.gemm_pieces(2048, 13) == 1 and fastpath.gemm_pieces(7168, 13) == 2
-    assert fastpath.gemm_rows(13, 1024, 64) == 16
+def test_item_cols_divide_the_row():
+    assert [fastpath.item_cols(h) for h in (2048, 7168, 64, 300, 7)] == [256, 256, 64, 150, 7]
+
+
+@pytest.mark.parametrize("out_f, in_f", [(14336, 4096), (4096, 14336), (1024, 4096), (32000, 4096)])
+def test_the_7b_stacks_run_without_the_gil_on_one_blas_thread(out_f, in_f):
+    """The design rules, at the 7B's shapes: a full chunk is a stack of more than 500 small
+    products (so NumPy releases the GIL), and each stays within OpenBLAS's one-thread size."""
+    half = in_f // 2
+    rows, kp = fastpath.FEW_CHUNK_FLOATS // in_f, fastpath.item_cols(half)
+    assert rows % fastpath.ITEM_ROWS == 0 and rows <= out_f
+    stack = 2 * (half // kp) * (rows // fastpath.ITEM_ROWS)
+    assert stack > fastpath.GIL_FREE_LOOP
+    assert fastpath.ITEM_ROWS * kp * fastpath.FEW_ROWS <= fastpath.ONE_THREAD_PRODUCT

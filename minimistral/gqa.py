@@ -40,6 +40,8 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     S, K, _ = k.shape
     G = H // K
     rows = max(1, SCORE_BYTES // (4 * H * S))            # queries per block within the ceiling
+    if T <= FEW_QUERIES:                                   # a short chunk: blocks of queries that
+        rows = min(rows, max(1, ONE_THREAD_PRODUCT // (G * Hd * MIN_BLOCK_KEYS)))  # stay "few"
     if T > rows and T > 1:
         parts: list = []                                                      # [H, t, S] per block
         out = np.concatenate([grouped_attention(q[t:t + rows], k, v, allowed[t:t + rows],
@@ -71,6 +73,11 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
 # GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores.
 ONE_THREAD_PRODUCT = 1 << 18
 MIN_BLOCK_KEYS = 32        # key blocks for queries G*T*Hd that leave at least 32 keys per block
+FEW_QUERIES = 128          # up to this many new tokens, attention stays on one BLAS thread: the
+                           # queries go in blocks of ONE_THREAD_PRODUCT // (G * Hd * MIN_BLOCK_KEYS)
+                           # (16 for the 7B), each through key_blocks (measured: a 20-token chunk
+                           # of the 4-layer 7B slice took 540 ms with threaded products, 334 ms
+                           # at 16 tokens; benchmarks/RESULTS.md)
 
 
 def key_blocks(S: int, per_key: int) -> list[slice]:

@@ -238,7 +238,7 @@ def replot(files: list[Path], path: Path) -> None:
                 name = f"step, {model}" if case == "step" else case
                 for side, d in sides.items():
                     out.setdefault(name, {})[f"{side} {run['date'][11:16]}"] = {int(T): v for T, v in d.items()}
-    plot(out, path, f"bench_chunk.py, {machine()}, shared with other agents' jobs")
+    plot(out, path, f"bench_chunk.py, {machine()}; dates and load in benchmarks/RESULTS.md")
 
 
 def main(argv=None):

@@ -24,15 +24,16 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
    more than one. Two rules of NumPy and OpenBLAS decide how that multiply is written:
 
    - NumPy lets other threads run (releases the GIL) inside a ufunc or gufunc loop only when
-     the loop has more than 500 items (NPY_BEGIN_THREADS_THRESHOLDED in numpy's
-     ndarraytypes.h). ``np.dot`` of two matrices held it in our measurements: two threads
-     calling it got no faster than one (benchmarks/RESULTS.md).
+     the loop is big enough (NPY_BEGIN_THREADS_THRESHOLDED in numpy's ndarraytypes.h: more than
+     500 iterations). Measured with benchmarks/bench_gil.py: two threads calling ``np.dot`` on
+     small matrices, or ``np.matmul`` on a stack of 8 small blocks, ran 1.0-1.3x as fast as
+     one; with stacks of 64 to 512 blocks, 1.9-2.0x.
    - OpenBLAS runs a product on the calling thread alone only when m * n * k <= 2^18
      (ONE_THREAD_PRODUCT); a bigger one wakes its own threads, which then spin on the cores
      the widening threads need.
 
-   So one row of x (decoding) uses vecdot, cut into enough pieces to have 500 items
-   (``pieces``). From 2 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of
+   So one row of x (decoding) uses vecdot, cut into enough pieces to have more than 500
+   items (``pieces``). From 2 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of
    512 small blocks: ITEM_ROWS weight rows by ITEM_COLS columns each, against the same
    columns of x ([4, 256] @ [256, T], at most 2^18 multiply-adds for T <= 256). The stack is
    a view of the widened chunk (no copy), its loop runs in C without the GIL, every block is

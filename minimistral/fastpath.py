@@ -21,25 +21,26 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
    of draft tokens) the rows of W are cut into chunks that the threads take in turn; each
    widens a chunk into its own cache-sized scratch and multiplies it by every row of x at once,
    while the chunk is still in cache. So T rows share one widening, and T tokens cost little
-   more than one. Two rules of NumPy and OpenBLAS decide how that multiply is written:
+   more than one. Two rules decide how that multiply is written:
 
-   - NumPy lets other threads run (releases the GIL) inside a ufunc or gufunc loop only when
-     the loop is big enough (NPY_BEGIN_THREADS_THRESHOLDED in numpy's ndarraytypes.h: more than
-     500 iterations). Measured with benchmarks/bench_gil.py: two threads calling ``np.dot`` on
-     small matrices, or ``np.matmul`` on a stack of 8 small blocks, ran 1.0-1.3x as fast as
-     one; with stacks of 64 to 512 blocks, 1.9-2.0x.
+   - A thread needs the GIL between NumPy calls. NumPy's BLAS calls and ufunc loops let go of
+     it while they run, but the threads then queue for it at every return, so each call must
+     carry tens of microseconds of work or the two threads mostly wait for each other. Measured
+     (benchmarks/bench_gil.py): two threads doing 5 microsecond np.dot calls, or np.matmul
+     calls on a stack of 8 small blocks, ran 1.0-1.3x as fast as one; with stacks of 64 to
+     512 blocks (25-200 microseconds a call), 1.9-2.0x.
    - OpenBLAS runs a product on the calling thread alone only when m * n * k <= 2^18
      (ONE_THREAD_PRODUCT); a bigger one wakes its own threads, which then spin on the cores
      the widening threads need.
 
-   So one row of x (decoding) uses vecdot, cut into enough pieces to have more than 500
-   items (``pieces``). From 2 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of
-   512 small blocks: ITEM_ROWS weight rows by ITEM_COLS columns each, against the same
-   columns of x ([4, 256] @ [256, T], at most 2^18 multiply-adds for T <= 256). The stack is
-   a view of the widened chunk (no copy), its loop runs in C without the GIL, every block is
-   a one-thread sgemm, and the partial sums over column blocks are added at the end. For more
-   rows (a long pre-fill) the work is large sgemm: one thread widens big blocks, OpenBLAS
-   multiplies on all cores.
+   So one or two rows of x (decoding) use vecdot on the whole chunk, cut into pieces so that
+   its loop has more than 500 items, the size at which a ufunc lets go of the GIL (``pieces``).
+   From 3 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of small blocks, each
+   nb weight rows by kp columns against the same columns of x (``block_shape``: [16, 512] @
+   [512, T] up to T = 32), within the one-thread size. The stack is a view of the widened
+   chunk (no copy), its loop runs in C, and the partial sums over the column blocks are added
+   at the end. For more rows (a long pre-fill) the work is large sgemm: one thread widens big
+   blocks, OpenBLAS multiplies on all cores.
 
    Why it matters: before, every T > 2 went the big-sgemm way. A product with 3 rows then
    widened 16 MiB blocks on one thread (out of cache) and handed each to a threaded sgemm
@@ -61,14 +62,16 @@ import numpy as np
 HIGH_HALF = np.uint32(0xFFFF0000)
 SIXTEEN = np.uint32(16)
 
-DECODE_MAX_ROWS = 1          # x with one row (decoding) takes vecdot on cache-sized chunks
+DECODE_MAX_ROWS = 2          # x with 1 or 2 rows (decoding) takes vecdot on cache-sized chunks
 CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per chunk (measured best)
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
 FEW_ROWS = 128               # x with up to this many rows: stacks of small one-thread sgemms
 FEW_CHUNK_FLOATS = 1 << 19   # ... per thread: 2 MiB of widened weights per chunk (measured best of 1, 2, 4)
-ITEM_ROWS, ITEM_COLS = 4, 256  # ... each small product: 4 weight rows x 256 columns (measured best
-                             #     of 2-16 x 64-512); a 2 MiB chunk holds 512 of them (> 500)
-GIL_FREE_LOOP = 500          # NumPy releases the GIL in a (g)ufunc loop of more than this many items
+ITEM_ROWS = 16               # ... chunks are whole groups of this many weight rows, and
+BLOCKS = ((16, 512), (16, 256), (8, 256), (4, 256), (2, 256), (1, 256))   # (rows, columns) of
+                             #     each small product, the first that stays on one BLAS thread
+                             #     (block_shape; measured on OpenBLAS's SkylakeX and Haswell kernels)
+GIL_FREE_LOOP = 500          # NumPy releases the GIL in a ufunc loop of more than this many items
 # OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
 # 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
 # rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
@@ -178,26 +181,39 @@ def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chun
         np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
-def item_cols(half: int) -> int:
-    """Columns per small product: the largest divisor of I/2 that is at most ITEM_COLS.
+def largest_divisor(n: int, most: int) -> int:
+    """The largest divisor of n that is at most `most`.  largest_divisor(7168, 512) -> 512;
+    largest_divisor(300, 256) -> 150."""
+    return next(k for k in range(max(1, min(n, most)), 0, -1) if n % k == 0)
 
-    item_cols(2048) -> 256;  item_cols(7168) -> 256;  item_cols(64) -> 64;  item_cols(300) -> 150.
+
+def block_shape(half: int, T: int) -> tuple[int, int]:
+    """(weight rows, columns) of each small product of the stack: the first of BLOCKS whose
+    product with T rows of x stays on one BLAS thread (rows x columns x T <= ONE_THREAD_PRODUCT),
+    the columns cut to a divisor of I/2.
+
+    block_shape(2048, 13) -> (16, 512);  block_shape(2048, 64) -> (16, 256);
+    block_shape(2048, 128) -> (8, 256);  block_shape(64, 13) -> (16, 64).
     """
-    return next(k for k in range(min(half, ITEM_COLS), 0, -1) if half % k == 0)
+    for rows, cols in BLOCKS:
+        kp = largest_divisor(half, cols)
+        if rows * kp * T <= ONE_THREAD_PRODUCT:
+            return rows, kp
+    return 1, largest_divisor(half, ONE_THREAD_PRODUCT // T)
 
 
 def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
-    """Like _rows_times_x, for 2..FEW_ROWS rows of x: one stack of small sgemms per chunk.
+    """Like _rows_times_x, for 3..FEW_ROWS rows of x: one stack of small sgemms per chunk.
 
     pairs uint32 [O, I/2], xs float32 [2, T, I/2] (split_pairs), y float32 [T, O]. A chunk of
     n weight rows is widened into [2, n, I/2] and seen, without copying, as a stack of blocks
-    [2, P, G, nb, kp]: even/odd columns, P column blocks of kp = item_cols(I/2), G groups of
-    nb = ITEM_ROWS rows. x is seen the same way as [2, P, 1, kp, T]. One np.matmul gives the
+    [2, P, G, nb, kp]: even/odd columns, P column blocks of kp columns, G groups of nb rows
+    ((nb, kp) = block_shape(I/2, T)). x is seen the same way as [2, P, 1, kp, T]. One np.matmul gives the
     partial products [2, P, G, nb, T]; their sum over the even/odd halves and the P column
     blocks is the chunk's y, [n, T], written into y[:, r:r+n].
     """
     _, T, half = xs.shape
-    rows, kp = chunks.rows, item_cols(half)
+    rows, (nb, kp) = chunks.rows, block_shape(half, T)
     P = half // kp
     bits = scratch(2 * rows * half)[:2 * rows * half].reshape(2, rows, half)       # [2, rows, I/2]
     w = bits.view(np.float32)
@@ -207,10 +223,10 @@ def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chun
 
     def plan(n):
         """The views for a chunk of n rows (made once for the full chunks, again for the last)."""
-        nb = ITEM_ROWS if n % ITEM_ROWS == 0 else 1
-        G = n // nb
-        return (w[:, :n].reshape(2, G, nb, P, kp).transpose(0, 3, 1, 2, 4),      # [2, P, G, nb, kp]
-                parts[:2 * P * n * T].reshape(2, P, G, nb, T), acc[:n].reshape(G, nb, T))
+        m = nb if n % nb == 0 else 1                               # a ragged last chunk: rows one by one
+        G = n // m
+        return (w[:, :n].reshape(2, G, m, P, kp).transpose(0, 3, 1, 2, 4),       # [2, P, G, m, kp]
+                parts[:2 * P * n * T].reshape(2, P, G, m, T), acc[:n].reshape(G, m, T))
 
     full = plan(rows)
     while (chunk := chunks.take()) is not None:
@@ -245,7 +261,9 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
         _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
         return y
     if T <= FEW_ROWS:
-        chunks = Chunks(out_features, max(1, FEW_CHUNK_FLOATS // in_features))
+        rows = max(1, FEW_CHUNK_FLOATS // in_features)
+        rows -= rows % ITEM_ROWS if rows >= ITEM_ROWS else 0                  # whole groups of rows
+        chunks = Chunks(out_features, rows)
         _run_chunks(_rows_times_x_stacked, pairs, xs, y, chunks, threads)
         return y
     half = in_features // 2

@@ -110,9 +110,9 @@ def exact_bf16_fast(rng, shape):
 def test_small_T_products_match_float64_at_the_7b_widths(T):
     """T = 1..20 rows of x against float64, at the 7B's two row lengths (4096 and 14336).
 
-    From T = 2 on, each row is cut into column blocks of 256 (28 of them per 7168-column half)
-    whose partial sums must add up; 300 rows cut in chunks of 128 or 36 leave a shorter last
-    chunk, and 70 = 4 x 17 + 2 leaves rows that do not fill a group of ITEM_ROWS."""
+    From T = 2 on, each row is cut into column blocks of 512 (14 of them per 7168-column half)
+    whose partial sums must add up; 300 rows cut in chunks of 128 or 32 leave a shorter last
+    chunk, and 300 - 2 x 128 = 44 rows (and 70 - 2 x 32 = 6) do not fill groups of 16."""
     rng = np.random.default_rng(100 + T)
     for out_f, in_f in [(300, 4096), (70, 14336)]:
         raw, values = exact_bf16_fast(rng, (out_f, in_f))
@@ -124,26 +124,32 @@ def test_small_T_products_match_float64_at_the_7b_widths(T):
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_stacked_path_with_tiny_blocks(monkeypatch, T, threads):
     """Tiny blocks and chunks force every split: column blocks, row groups, a ragged last chunk."""
-    monkeypatch.setattr(fastpath, "ITEM_COLS", 13)
+    monkeypatch.setattr(fastpath, "BLOCKS", ((4, 13), (2, 5)))
     monkeypatch.setattr(fastpath, "FEW_CHUNK_FLOATS", 20 * 130)
     rng = np.random.default_rng(T * 10 + threads)
-    raw, values = exact_bf16_fast(rng, (41, 130))                 # chunks of 20, 20 and 1 rows
-    assert fastpath.item_cols(65) == 13                           # 5 column blocks per half
+    monkeypatch.setattr(fastpath, "ONE_THREAD_PRODUCT", 4 * 13 * 127)
+    raw, values = exact_bf16_fast(rng, (41, 130))                 # chunks of 16, 16 and 9 rows
+    assert fastpath.block_shape(65, T) == ((4, 13) if T < 128 else (2, 5))
     x = rng.standard_normal((T, 130)).astype(np.float32)
     check(fastpath.bf16_matmul_transposed(x, raw, threads=threads), x, values)
 
 
-def test_item_cols_divide_the_row():
-    assert [fastpath.item_cols(h) for h in (2048, 7168, 64, 300, 7)] == [256, 256, 64, 150, 7]
+def test_block_shapes():
+    assert [fastpath.largest_divisor(n, 256) for n in (2048, 7168, 64, 300, 7)] == [256, 256, 64, 150, 7]
+    assert fastpath.block_shape(2048, 13) == (16, 512) and fastpath.block_shape(7168, 32) == (16, 512)
+    assert fastpath.block_shape(2048, 64) == (16, 256) and fastpath.block_shape(2048, 128) == (8, 256)
 
 
 @pytest.mark.parametrize("out_f, in_f", [(14336, 4096), (4096, 14336), (1024, 4096), (32000, 4096)])
-def test_the_7b_stacks_run_without_the_gil_on_one_blas_thread(out_f, in_f):
-    """The design rules, at the 7B's shapes: a full chunk is a stack of more than 500 small
-    products (so NumPy releases the GIL), and each stays within OpenBLAS's one-thread size."""
+def test_the_7b_blocks_stay_on_one_blas_thread(out_f, in_f):
+    """The design rules, at the 7B's shapes: a full chunk is whole groups of ITEM_ROWS rows, and
+    every block of the stack, for every T of the stacked path, stays within OpenBLAS's one-thread
+    size, so no BLAS thread spins against the widening threads."""
     half = in_f // 2
-    rows, kp = fastpath.FEW_CHUNK_FLOATS // in_f, fastpath.item_cols(half)
-    assert rows % fastpath.ITEM_ROWS == 0 and rows <= out_f
-    stack = 2 * (half // kp) * (rows // fastpath.ITEM_ROWS)
-    assert stack > fastpath.GIL_FREE_LOOP
-    assert fastpath.ITEM_ROWS * kp * fastpath.FEW_ROWS <= fastpath.ONE_THREAD_PRODUCT
+    rows = fastpath.FEW_CHUNK_FLOATS // in_f
+    rows -= rows % fastpath.ITEM_ROWS
+    assert rows >= fastpath.ITEM_ROWS and 2 * rows * half <= fastpath.FEW_CHUNK_FLOATS
+    for T in range(2, fastpath.FEW_ROWS + 1):
+        nb, kp = fastpath.block_shape(half, T)
+        assert fastpath.ITEM_ROWS % nb == 0 and half % kp == 0 and kp >= 256
+        assert nb * kp * T <= fastpath.ONE_THREAD_PRODUCT

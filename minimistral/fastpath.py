@@ -24,18 +24,17 @@ and the work per number (widen to float32, multiply, add) is what sets the speed
    more than one. Two rules decide how that multiply is written:
 
    - A thread needs the GIL between NumPy calls. NumPy's BLAS calls and ufunc loops let go of
-     it while they run, but the threads then queue for it at every return, so each call must
-     carry tens of microseconds of work or the two threads mostly wait for each other. Measured
-     (benchmarks/bench_gil.py): two threads doing 5 microsecond np.dot calls, or np.matmul
-     calls on a stack of 8 small blocks, ran 1.0-1.3x as fast as one; with stacks of 64 to
-     512 blocks (25-200 microseconds a call), 1.9-2.0x.
+     it while they run, but each return queues for it again, so short calls leave the two
+     threads waiting for each other. Measured (benchmarks/bench_gil.py, four runs): two threads
+     making 1-4 microsecond calls ran 1.0x as fast as one, 5 microsecond np.dot calls 1.2-1.9x
+     (it varies from run to run), 150-200 microsecond np.matmul calls 1.4-2.0x, mostly 1.9-2.0x.
    - OpenBLAS runs a product on the calling thread alone only when m * n * k <= 2^18
      (ONE_THREAD_PRODUCT); a bigger one wakes its own threads, which then spin on the cores
      the widening threads need.
 
-   So one or two rows of x (decoding) use vecdot on the whole chunk, cut into pieces so that
-   its loop has more than 500 items, the size at which a ufunc lets go of the GIL (``pieces``).
-   From 3 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of small blocks, each
+   So one row of x (decoding) uses vecdot on the whole chunk, cut into pieces so that its
+   loop has more than 500 items, the size at which a ufunc lets go of the GIL (``pieces``).
+   From 2 to FEW_ROWS rows, one ``np.matmul`` per chunk multiplies a stack of small blocks, each
    nb weight rows by kp columns against the same columns of x (``block_shape``: [16, 512] @
    [512, T] up to T = 32), within the one-thread size. The stack is a view of the widened
    chunk (no copy), its loop runs in C, and the partial sums over the column blocks are added
@@ -62,7 +61,7 @@ import numpy as np
 HIGH_HALF = np.uint32(0xFFFF0000)
 SIXTEEN = np.uint32(16)
 
-DECODE_MAX_ROWS = 2          # x with 1 or 2 rows (decoding) takes vecdot on cache-sized chunks
+DECODE_MAX_ROWS = 1          # x with one row (decoding) takes vecdot on cache-sized chunks
 CHUNK_FLOATS = 1 << 20       # decode, per thread: 4 MiB of widened weights per chunk (measured best)
 BLOCK_FLOATS = 1 << 22       # pre-fill: 16 MiB blocks, big enough for sgemm to run at full speed
 FEW_ROWS = 128               # x with up to this many rows: stacks of small one-thread sgemms
@@ -203,7 +202,7 @@ def block_shape(half: int, T: int) -> tuple[int, int]:
 
 
 def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
-    """Like _rows_times_x, for 3..FEW_ROWS rows of x: one stack of small sgemms per chunk.
+    """Like _rows_times_x, for 2..FEW_ROWS rows of x: one stack of small sgemms per chunk.
 
     pairs uint32 [O, I/2], xs float32 [2, T, I/2] (split_pairs), y float32 [T, O]. A chunk of
     n weight rows is widened into [2, n, I/2] and seen, without copying, as a stack of blocks

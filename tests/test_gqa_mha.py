@@ -74,3 +74,19 @@ def test_short_chunk_in_key_blocks_equals_mha_with_tied_heads(T, window):
     allowed = sliding_window_mask(np.arange(S - T, S), np.arange(S), window)
     ours = grouped_attention(q, k, v, allowed)
     np.testing.assert_allclose(ours, mha_reference(q, k, v, allowed), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("T, S, window", [(20, 200, None), (40, 120, 50)])
+def test_chunk_of_up_to_128_in_query_blocks_equals_mha_with_tied_heads(T, S, window):
+    """From 17 new tokens on (the 7B's heads), a chunk goes through in blocks of 16 queries, each
+    multiplying its keys in blocks, so that no product starts OpenBLAS's threads."""
+    from minimistral import gqa
+    H, K, Hd = 32, 8, 128
+    assert T <= gqa.FEW_QUERIES and gqa.ONE_THREAD_PRODUCT // (4 * Hd * gqa.MIN_BLOCK_KEYS) == 16 < T
+    rng = np.random.default_rng(T)
+    q = rng.standard_normal((T, H, Hd), dtype=np.float32)
+    k = rng.standard_normal((S, K, Hd), dtype=np.float32)
+    v = rng.standard_normal((S, K, Hd), dtype=np.float32)
+    allowed = sliding_window_mask(np.arange(S - T, S), np.arange(S), window)
+    ours = grouped_attention(q, k, v, allowed)
+    np.testing.assert_allclose(ours, mha_reference(q, k, v, allowed), rtol=1e-5, atol=1e-5)

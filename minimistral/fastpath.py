@@ -201,6 +201,14 @@ def block_shape(half: int, T: int) -> tuple[int, int]:
     return 1, largest_divisor(half, ONE_THREAD_PRODUCT // T)
 
 
+def few_chunk_rows(in_features: int) -> int:
+    """Weight rows per chunk of the stacked path: FEW_CHUNK_FLOATS of widened weights, in whole
+    groups of ITEM_ROWS rows (a ragged group would go row by row).
+    few_chunk_rows(4096) -> 128;  few_chunk_rows(14336) -> 32 (not 36);  few_chunk_rows(2**20) -> 1."""
+    rows = max(1, FEW_CHUNK_FLOATS // in_features)
+    return rows - rows % ITEM_ROWS if rows >= ITEM_ROWS else rows
+
+
 def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
     """Like _rows_times_x, for 2..FEW_ROWS rows of x: one stack of small sgemms per chunk.
 
@@ -260,9 +268,7 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
         _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
         return y
     if T <= FEW_ROWS:
-        rows = max(1, FEW_CHUNK_FLOATS // in_features)
-        rows -= rows % ITEM_ROWS if rows >= ITEM_ROWS else 0                  # whole groups of rows
-        chunks = Chunks(out_features, rows)
+        chunks = Chunks(out_features, few_chunk_rows(in_features))
         _run_chunks(_rows_times_x_stacked, pairs, xs, y, chunks, threads)
         return y
     half = in_features // 2

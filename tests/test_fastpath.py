@@ -146,9 +146,9 @@ def test_the_7b_blocks_stay_on_one_blas_thread(out_f, in_f):
     every block of the stack, for every T of the stacked path, stays within OpenBLAS's one-thread
     size, so no BLAS thread spins against the widening threads."""
     half = in_f // 2
-    rows = fastpath.FEW_CHUNK_FLOATS // in_f
-    rows -= rows % fastpath.ITEM_ROWS
-    assert rows >= fastpath.ITEM_ROWS and 2 * rows * half <= fastpath.FEW_CHUNK_FLOATS
+    rows = fastpath.few_chunk_rows(in_f)
+    assert rows % fastpath.ITEM_ROWS == 0 and 0 < 2 * rows * half <= fastpath.FEW_CHUNK_FLOATS
+    assert 2 * (rows + fastpath.ITEM_ROWS) * half > fastpath.FEW_CHUNK_FLOATS      # no room for more
     for T in range(2, fastpath.FEW_ROWS + 1):
         nb, kp = fastpath.block_shape(half, T)
         assert fastpath.ITEM_ROWS % nb == 0 and half % kp == 0 and kp >= 256

@@ -16,7 +16,7 @@ Both let go of the GIL while they multiply; what decides is how long a call runs
 between calls each thread must take the GIL back.
 
 OpenBLAS runs each of these products on the calling thread (m n k <= 2^18), so BLAS threads
-play no part.
+play no part. Results: benchmarks/RESULTS.md, "Cost against the number of new tokens T".
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def main() -> None:
             xs = rng.standard_normal((n, T, cols), dtype=np.float32).transpose(0, 2, 1)
             outs = np.empty((n, rows, T), dtype=np.float32)
             us, one, two, s = speed_up(lambda: np.matmul(ws, xs, out=outs), 2 * n * rows * cols * T)
-            print(f"| np.matmul, stack of {n} x [{rows}, {cols}] @ [{cols}, {T}] | {us:.1f} | {one:.0f} | {two:.0f} | {s:.2f} |")
+            print(f"| np.matmul, stack of {n} x [{rows}, {cols}] @ [{cols}, {T}] | {us:.1f} | {one:.0f} "
+                  f"| {two:.0f} | {s:.2f} |")
 
 
 if __name__ == "__main__":

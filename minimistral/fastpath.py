@@ -147,8 +147,8 @@ def pieces(half: int, outer: int) -> int:
     """How many pieces to cut each dot product into so NumPy releases the GIL.
 
     A gufunc such as vecdot releases the GIL only for more than GIL_FREE_LOOP = 500 outer
-    iterations, whatever the length of each dot product; 2 x 64 rows of 2048 are 128 iterations and would hold it,
-    cut in 4 pieces of 512 they are 512. pieces(2048, 128) -> 4.
+    iterations, whatever the length of each dot product; 2 x 64 rows of 2048 are 128
+    iterations and would hold it, cut in 4 pieces of 512 they are 512. pieces(2048, 128) -> 4.
     """
     s = 1
     while outer * s <= GIL_FREE_LOOP and half % (2 * s) == 0 and s < 64:
@@ -215,9 +215,9 @@ def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chun
     pairs uint32 [O, I/2], xs float32 [2, T, I/2] (split_pairs), y float32 [T, O]. A chunk of
     n weight rows is widened into [2, n, I/2] and seen, without copying, as a stack of blocks
     [2, P, G, nb, kp]: even/odd columns, P column blocks of kp columns, G groups of nb rows
-    ((nb, kp) = block_shape(I/2, T)). x is seen the same way as [2, P, 1, kp, T]. One np.matmul gives the
-    partial products [2, P, G, nb, T]; their sum over the even/odd halves and the P column
-    blocks is the chunk's y, [n, T], written into y[:, r:r+n].
+    ((nb, kp) = block_shape(I/2, T)). x is seen the same way as [2, P, 1, kp, T]. One np.matmul
+    gives the partial products [2, P, G, nb, T]; their sum over the even/odd halves and the P
+    column blocks is the chunk's y, [n, T], written into y[:, r:r+n].
     """
     _, T, half = xs.shape
     rows, (nb, kp) = chunks.rows, block_shape(half, T)

@@ -65,8 +65,14 @@ def test_one_query_decoding_equals_mha_with_tied_heads(H, K, window, S, Hd):
 def test_short_chunk_in_key_blocks_equals_mha_with_tied_heads(T, window):
     """A short chunk (T new queries, the 7B's heads) also multiplies its keys in blocks: 1100
     keys in blocks of 2^18 / (4 * T * 128), e.g. 8 blocks of 128 and one of 76 for T = 5."""
-    H, K, Hd, S = 32, 8, 128, 1100
-    assert len(key_blocks(S, 4 * T * Hd)) > 1
+    assert len(key_blocks(1100, 4 * T * 128)) > 1
+    check_7b_chunk(T, 1100, window)
+
+
+def check_7b_chunk(T, S, window):
+    """T new queries with the 7B's heads (H = 32, K = 8, Hd = 128) against S keys, the last T
+    of them their own, against the float64 per-head reference."""
+    H, K, Hd = 32, 8, 128
     rng = np.random.default_rng(T)
     q = rng.standard_normal((T, H, Hd), dtype=np.float32)
     k = rng.standard_normal((S, K, Hd), dtype=np.float32)
@@ -81,12 +87,5 @@ def test_chunk_of_up_to_128_in_query_blocks_equals_mha_with_tied_heads(T, S, win
     """From 17 new tokens on (the 7B's heads), a chunk goes through in blocks of 16 queries, each
     multiplying its keys in blocks, so that no product starts OpenBLAS's threads."""
     from minimistral import gqa
-    H, K, Hd = 32, 8, 128
-    assert T <= gqa.FEW_QUERIES and gqa.ONE_THREAD_PRODUCT // (4 * Hd * gqa.MIN_BLOCK_KEYS) == 16 < T
-    rng = np.random.default_rng(T)
-    q = rng.standard_normal((T, H, Hd), dtype=np.float32)
-    k = rng.standard_normal((S, K, Hd), dtype=np.float32)
-    v = rng.standard_normal((S, K, Hd), dtype=np.float32)
-    allowed = sliding_window_mask(np.arange(S - T, S), np.arange(S), window)
-    ours = grouped_attention(q, k, v, allowed)
-    np.testing.assert_allclose(ours, mha_reference(q, k, v, allowed), rtol=1e-5, atol=1e-5)
+    assert T <= gqa.FEW_QUERIES and gqa.ONE_THREAD_PRODUCT // (4 * 128 * gqa.MIN_BLOCK_KEYS) == 16 < T
+    check_7b_chunk(T, S, window)

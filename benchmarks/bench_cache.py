@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from minimistral.config import ModelArgs
-from minimistral.demo import random_weights
 from minimistral.gqa import kv_cache_bytes
 from minimistral.model import Mistral
+from minimistral.training.init import random_weights
 
 HERE = Path(__file__).parent
 W = 256
@@ -195,7 +195,7 @@ def main(argv=None) -> int:
         "what the plot shows, since other helpers' tests share the 2 cores and inflate wall time; "
         "the two configurations decode in turns at each position so load bursts hit both alike. "
         "BLAS limited to one thread (decode is matrix-vector work). Read the trend, not the last digit. "
-        f"Plot: [cache_decode.png](cache_decode.png).",
+        "Plot: [cache_decode.png](cache_decode.png).",
         "",
         "| cache | positions | median CPU ms / token | median wall ms / token | cache allocated, MiB |",
         "|---|---|---|---|---|",

@@ -65,12 +65,13 @@ def warm_time(run, n: int = PRODUCTS_TIMED) -> float:
 class MinimistralSide:
     def __init__(self, model_dir, what):
         import numpy as np
-        from minimistral.weights import float32_to_bf16
+
+        from minimistral.fast.linear import float32_to_bf16
         self.np, rng = np, np.random.default_rng(0)
         self.mats = {s: float32_to_bf16((0.02 * rng.standard_normal(s, dtype=np.float32))) for s in SHAPES} \
             if "product" in what else {}
         if "step" in what:
-            from minimistral.checkpoint import open_checkpoint
+            from minimistral.checkpoints.layout import open_checkpoint
             from minimistral.model import Mistral
             args, weights, _ = open_checkpoint(model_dir)
             self.model = Mistral(args, weights)
@@ -78,7 +79,7 @@ class MinimistralSide:
             self.model.prefill(prompt(CONTEXT, args.vocab_size), self.cache)
 
     def product(self, shape, T):
-        from minimistral.fastpath import bf16_matmul_transposed
+        from minimistral.fast.linear import bf16_matmul_transposed
         x = self.np.random.default_rng(T).standard_normal((T, shape[1]), dtype=self.np.float32)
         return warm_time(lambda: bf16_matmul_transposed(x, self.mats[shape]))
 

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from minimistral import fastpath  # noqa: E402
+from minimistral.fast import linear as fastpath  # noqa: E402
+from minimistral.fast.linear import float32_to_bf16  # noqa: E402
 from minimistral.gqa import grouped_attention, softmax  # noqa: E402
-from minimistral.weights import float32_to_bf16  # noqa: E402
 
 D, F = 4096, 14336                                   # the 7B's model and hidden dimensions
 

@@ -37,7 +37,7 @@ PROMPTS = {
 
 def load(model: str):
     if model == "tiny":
-        from minimistral.demo import tiny_model
+        from minimistral.training.init import tiny_model
         return tiny_model()
     import minimistral
     return minimistral.load(model)

@@ -70,7 +70,7 @@ def prompt(n: int, vocab: int, seed: int = 0) -> list[int]:
 
 class MinimistralSide:
     def load(self, model_dir):
-        from minimistral.checkpoint import open_checkpoint
+        from minimistral.checkpoints.layout import open_checkpoint
         from minimistral.model import Mistral
         args, weights, _ = open_checkpoint(model_dir)
         self.model, self.vocab = Mistral(args, weights), args.vocab_size

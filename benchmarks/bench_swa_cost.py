@@ -4,7 +4,7 @@ The paper (section 2): "In practice, for a sequence length of 16K and W = 4096, 
 FlashAttention [11] and xFormers [18] yield a 2x speed improvement over a vanilla attention
 baseline." This script counts the attention FLOPs of one layer with the 7B's head shapes
 (32 query heads on 8 kv heads, Hd = 128) and times the model's own grouped_attention run block
-by block (minimistral/swa_cost.py: attend_block, the step of blocked_attention), vanilla causal against a sliding window.
+by block (minimistral/analysis/swa_cost.py: attend_block, the step of blocked_attention), vanilla causal against a sliding window.
 
 What is timed, and how it is scaled (say so when quoting numbers):
 - one kv head and its 4 query heads (1/8 of a layer), times 8: heads are independent, and a
@@ -17,7 +17,7 @@ Random q, k, v (the values do not change the work). Times are CPU seconds of ONE
 would divide both kinds alike.
 
     flock /tmp/minimistral-heavy.lock python benchmarks/bench_swa_cost.py      # a few minutes
-    -> benchmarks/swa_cost.json (figures/swa_cost.png is drawn from it: minimistral figures)
+    -> minimistral/data/experiments/swa_cost.json (figures/swa_cost.png is drawn from it: minimistral figures)
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-from minimistral.swa_cost import attend_block, attended_pairs, attention_flops, score_bytes
+from minimistral.analysis.swa_cost import (
+    attend_block,
+    attended_pairs,
+    attention_flops,
+    score_bytes,
+)
 
 HERE = Path(__file__).resolve().parent
 H, K, HD, W = 32, 8, 128, 4096            # Table 1
@@ -96,7 +101,7 @@ def main() -> None:
                     help="from this length on, time every --sample-th block only (default 8192)")
     ap.add_argument("--sample", type=int, default=4)
     ap.add_argument("--check-length", type=int, default=4096, help="length of the 32-head scaling check")
-    ap.add_argument("--out", default=str(HERE / "swa_cost.json"))
+    ap.add_argument("--out", default=str(HERE.parent / "minimistral" / "data" / "experiments" / "swa_cost.json"))
     opts = ap.parse_args()
 
     rows = []

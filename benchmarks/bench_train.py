@@ -4,11 +4,11 @@
     flock /tmp/minimistral-heavy.lock python benchmarks/bench_train.py --repeats 7 --json out.jsonl
 
 One process, both sides over the same starting weights and the same batches of B sequences of
-T token ids (the shipped model's recipe from minimistral.train.TrainConfig: D = 128, 4 layers,
+T token ids (the shipped model's recipe from minimistral.training.train.TrainConfig: D = 128, 4 layers,
 8 query heads on 2 kv heads, Hd = 16, F = 384, W = 16, V = 32000, 16 x 128 tokens):
 
-* minimistral: the trainer's step, as minimistral.train.train runs it: loss_and_grads (NumPy,
-  float32), clip_global_norm, AdamW.update, a fresh Mistral over the updated arrays;
+* minimistral: the trainer's step, as minimistral.training.train.train runs it: loss_and_grads (NumPy,
+  float32), clip_global_norm, AdamW.update (the model reads the updated arrays in place);
 * torch: transformers.MistralForCausalLM, float32, attn_implementation="eager",
   torch.set_num_threads(2): forward with labels (the same shifted mean cross-entropy),
   backward, clip_grad_norm_, torch.optim.AdamW (decay on the matrices only, as ours).
@@ -57,14 +57,15 @@ class Ours:
     """The minimistral trainer's step over float32 NumPy arrays."""
 
     def __init__(self, config, params: dict):
-        from minimistral import train
-        from minimistral.backward import loss_and_grads
+        from minimistral.training.backward import loss_and_grads
+        from minimistral.training.optim import clip_global_norm
+        from minimistral.training.train import model_of
 
-        self.train, self.loss_and_grads = train, loss_and_grads
+        self.clip, self.loss_and_grads = clip_global_norm, loss_and_grads
         self.c, self.args = config, config.model_args()
         self.params = {n: p.copy() for n, p in params.items()}
-        self.model = train.model_of(self.args, self.params)
-        self.adamw = train.AdamW(self.params, config)
+        self.model = model_of(self.args, self.params)          # reads the params in place
+        self.adamw = config.adamw(self.params)
         self.step_no, self.split = 0, [0.0, 0.0]
 
     def loss_and_norm(self, tokens) -> tuple[float, float]:
@@ -76,9 +77,8 @@ class Ours:
         loss, grads = self.loss_and_grads(self.model, tokens)
         t1 = time.perf_counter()
         self.step_no += 1
-        self.train.clip_global_norm(grads, self.c.clip)
-        self.adamw.update(self.params, grads, self.train.lr_at(self.step_no, self.c))
-        self.model = self.train.model_of(self.args, self.params)
+        self.clip(grads, self.c.clip)
+        self.adamw.update(self.params, grads, self.c.lr_at(self.step_no))
         t2 = time.perf_counter()
         self.split[0] += t1 - t0
         self.split[1] += t2 - t1
@@ -92,7 +92,7 @@ class Torch:
         import torch
         from transformers import MistralConfig, MistralForCausalLM
 
-        from minimistral import checkpoint
+        from minimistral.checkpoints import export as checkpoint
 
         torch.set_num_threads(threads)
         self.torch, self.c = torch, config
@@ -120,7 +120,6 @@ class Torch:
         return float(loss.detach()), norm
 
     def step(self, tokens) -> float:
-        from minimistral import train
 
         ids = self.torch.from_numpy(np.asarray(tokens, dtype=np.int64))
         t0 = time.perf_counter()
@@ -130,7 +129,7 @@ class Torch:
         self.step_no += 1
         self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.c.clip)
         for group in self.opt.param_groups:
-            group["lr"] = train.lr_at(self.step_no, self.c)
+            group["lr"] = self.c.lr_at(self.step_no)
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         t2 = time.perf_counter()
@@ -152,7 +151,8 @@ def main(argv=None) -> int:
     import torch
     import transformers
 
-    from minimistral.train import TrainConfig, init_params
+    from minimistral.training.init import init_params
+    from minimistral.training.train import TrainConfig
 
     config = TrainConfig()
     changes = {k: v for k, v in (("batch", args.batch), ("seq_len", args.seq_len)) if v is not None}

@@ -16,7 +16,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from minimistral.pth import read_pth  # noqa: E402
+from minimistral.checkpoints.pth import read_pth  # noqa: E402
 
 
 def main() -> int:

@@ -27,7 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from minimistral.weights import float32_to_bf16  # noqa: E402
+from minimistral.fast.linear import float32_to_bf16  # noqa: E402
 
 RELEASED_V01 = {  # mistralai/Mistral-7B-v0.1 config.json as released (tests/test_config.py)
     "architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",

@@ -1,8 +1,8 @@
 """Does a trained SWA stack use its reach? Accuracy vs copy distance for several (W, k).
 
 Trains one tiny model per (window W, layers k, distance delta) on the copy task of
-minimistral/reach.py (period delta + 1, vocabulary 16, NumPy backward pass + AdamW) and writes
-the held-out accuracy of each to benchmarks/reach.json; ``minimistral figures`` draws
+minimistral/training/reach.py (period delta + 1, vocabulary 16, NumPy backward pass + AdamW) and writes
+the held-out accuracy of each to minimistral/data/experiments/reach.json; ``minimistral figures`` draws
 figures/reach_measured.png from it. Theory (receptive_field.py): learnable only when
 delta <= k (W - 1); beyond it the answer is independent of everything the model can see.
 
@@ -19,17 +19,17 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")      # before NumPy loads BLAS: tiny products
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse                                          # noqa: E402
-import json                                              # noqa: E402
-import platform                                          # noqa: E402
-import time                                              # noqa: E402
-from datetime import datetime, timezone                  # noqa: E402
-from multiprocessing import Pool                         # noqa: E402
-from pathlib import Path                                 # noqa: E402
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from multiprocessing import Pool  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import numpy as np                                       # noqa: E402
+import numpy as np  # noqa: E402
 
-from minimistral.reach import VOCAB, run_one             # noqa: E402
+from minimistral.training.reach import VOCAB, run_one  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # (W, k): reach k (W - 1) = 3, 6, 9, 7, 14, and full attention (None) for comparison.
@@ -65,7 +65,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--deltas", default=None, help="e.g. '1,2,3' (default: 1..12, 14, 15, 16, 18, 20, 24)")
     ap.add_argument("--seq-len", type=int, default=64)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--out", default=str(HERE / "reach.json"))
+    ap.add_argument("--out", default=str(HERE.parent / "minimistral" / "data" / "experiments" / "reach.json"))
     opts = ap.parse_args(argv)
     configs = CONFIGS if opts.configs is None else [
         (None if w.lower() == "none" else int(w), int(k)) for w, k in (c.split(":") for c in opts.configs.split(","))]

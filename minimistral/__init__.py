@@ -18,7 +18,7 @@ def load(path, progress=None) -> Mistral:
     """
     import os
 
-    from .checkpoint import open_checkpoint, page_in
+    from .checkpoints.layout import open_checkpoint, page_in
 
     if not isinstance(path, (str, os.PathLike)) or path == "":
         raise MinimistralError(f"load() needs a checkpoint directory (a str or a path), got {path!r}.")
@@ -53,7 +53,7 @@ def load_default(progress=None) -> Mistral:
 def _find_tokenizer(path):
     from pathlib import Path
 
-    from .files import kind
+    from .guards.files import kind
 
     for name in ("tokenizer.model", "tokenizer.model.v1", "tokenizer.model.v3"):
         candidate = Path(path) / name

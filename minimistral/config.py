@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MinimistralError
-from .limits import MAX_SIZE
+from .guards.limits import MAX_SIZE
+from .guards.values import is_whole
 
 
 @dataclass(frozen=True)
@@ -45,45 +46,9 @@ class ModelArgs:
         self.check()
 
     def check(self, source: str = "the model config", keys: dict | None = None) -> None:
-        """Raise MinimistralError if the numbers cannot describe a Mistral model minimistral can run.
-
-        The one validator of a config's values (every layout goes through it, before anything is
-        allocated): sizes are whole numbers in [1, 2^31 - 1] (limits.MAX_SIZE), the heads divide,
-        norm_eps is in (0, 1) and rope_theta a finite number > 1 (a base <= 1 would make the
-        rotation speeds grow with the pair index; inf or 1e300 for eps silently zero the model).
-        ``keys`` maps our field names to the file's own (``dim`` -> ``hidden_size``) so the
-        message names what the user sees in the file.
-        """
-        key = (keys or {}).get
-        for name in ("dim", "n_layers", "head_dim", "hidden_dim", "n_heads", "n_kv_heads",
-                     "context_len", "vocab_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise MinimistralError(f"{source}: {key(name, name)} must be a positive integer, got {value!r}.")
-            if value > MAX_SIZE:
-                raise MinimistralError(f"{source}: {key(name, name)} = {value} is beyond any real model "
-                                       f"(at most {MAX_SIZE}); is the config corrupt?")
-        if self.head_dim % 2:
-            raise MinimistralError(f"{source}: {key('head_dim', 'head_dim')} must be even for rotary "
-                                   f"embeddings, got {self.head_dim}.")
-        if self.n_heads % self.n_kv_heads:
-            raise MinimistralError(
-                f"{source}: {key('n_heads', 'n_heads')} ({self.n_heads}) must be a multiple of "
-                f"{key('n_kv_heads', 'n_kv_heads')} ({self.n_kv_heads}).")
-        w = self.sliding_window
-        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_SIZE):
-            raise MinimistralError(f"{source}: {key('sliding_window', 'sliding_window')} must be a positive "
-                                   f"integer (at most {MAX_SIZE}) or null, got {w!r}.")
-        eps, theta = self.norm_eps, self.rope_theta
-        for name, value in (("norm_eps", eps), ("rope_theta", theta)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise MinimistralError(f"{source}: {key(name, name)} must be a finite number, got {value!r}.")
-        if not (0 < eps < 1 and np.float32(eps) > 0):
-            raise MinimistralError(f"{source}: {key('norm_eps', 'norm_eps')} must lie between 0 and 1 "
-                                   f"(Mistral uses 1e-5), got {eps!r}.")
-        if not theta > 1:
-            raise MinimistralError(f"{source}: {key('rope_theta', 'rope_theta')} must be greater than 1 "
-                                   f"(Mistral uses 10000 or 1000000), got {theta!r}.")
+        """Raise MinimistralError if these numbers cannot describe a model minimistral can run
+        (check_values, below)."""
+        check_values(dataclasses.asdict(self), source, keys)
 
     @property
     def n_rep(self) -> int:
@@ -158,10 +123,7 @@ class ModelArgs:
     def _build(cls, args: dict, source: str, keys: dict) -> "ModelArgs":
         # JSON floats like 4096.0 or strings are config errors, not crashes; check before building
         # so the message uses the file's own keys.
-        unchecked = object.__new__(cls)               # the values as read, not yet accepted
-        for name, value in args.items():
-            object.__setattr__(unchecked, name, value)
-        unchecked.check(source, keys)
+        check_values(args, source, keys)
         return cls(**args)
 
     def n_params(self) -> int:
@@ -170,6 +132,49 @@ class ModelArgs:
         attn = D * self.n_heads * Hd * 2 + D * self.n_kv_heads * Hd * 2   # wq, wo, wk, wv
         block = attn + 3 * D * F + 2 * D                                  # + w1, w2, w3, two norms
         return self.n_layers * block + 2 * V * D + D                      # + embeddings, output, norm
+
+
+def check_values(values: dict, source: str = "the model config", keys: dict | None = None) -> None:
+    """Raise MinimistralError if the numbers cannot describe a Mistral model minimistral can run.
+
+    The one validator of a config's values (every layout goes through it, before anything is
+    allocated): sizes are whole numbers in [1, 2^31 - 1] (limits.MAX_SIZE), the heads divide,
+    norm_eps is in (0, 1) and rope_theta a finite number > 1 (a base <= 1 would make the
+    rotation speeds grow with the pair index; inf or 1e300 for eps silently zero the model).
+    ``keys`` maps our field names to the file's own (``dim`` -> ``hidden_size``) so the
+    message names what the user sees in the file.
+    """
+    key = (keys or {}).get
+    for name in ("dim", "n_layers", "head_dim", "hidden_dim", "n_heads", "n_kv_heads",
+                 "context_len", "vocab_size"):
+        value = values[name]
+        if not is_whole(value) or value < 1:
+            raise MinimistralError(f"{source}: {key(name, name)} must be a positive integer, got {value!r}.")
+        if value > MAX_SIZE:
+            raise MinimistralError(f"{source}: {key(name, name)} = {value} is beyond any real model "
+                                   f"(at most {MAX_SIZE}); is the config corrupt?")
+    H, K, Hd = values["n_heads"], values["n_kv_heads"], values["head_dim"]
+    if Hd % 2:
+        raise MinimistralError(f"{source}: {key('head_dim', 'head_dim')} must be even for rotary "
+                               f"embeddings, got {Hd}.")
+    if H % K:
+        raise MinimistralError(
+            f"{source}: {key('n_heads', 'n_heads')} ({H}) must be a multiple of "
+            f"{key('n_kv_heads', 'n_kv_heads')} ({K}).")
+    w = values["sliding_window"]
+    if w is not None and (not is_whole(w) or not 1 <= w <= MAX_SIZE):
+        raise MinimistralError(f"{source}: {key('sliding_window', 'sliding_window')} must be a positive "
+                               f"integer (at most {MAX_SIZE}) or null, got {w!r}.")
+    eps, theta = values["norm_eps"], values["rope_theta"]
+    for name, value in (("norm_eps", eps), ("rope_theta", theta)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise MinimistralError(f"{source}: {key(name, name)} must be a finite number, got {value!r}.")
+    if not (0 < eps < 1 and np.float32(eps) > 0):
+        raise MinimistralError(f"{source}: {key('norm_eps', 'norm_eps')} must lie between 0 and 1 "
+                               f"(Mistral uses 1e-5), got {eps!r}.")
+    if not theta > 1:
+        raise MinimistralError(f"{source}: {key('rope_theta', 'rope_theta')} must be greater than 1 "
+                               f"(Mistral uses 10000 or 1000000), got {theta!r}.")
 
 
 # Our field name -> the file's key, for messages about that file.
@@ -204,7 +209,7 @@ def unsupported(cfg: dict, source: str, keys: dict) -> None:
 def _divide(dim, n_heads, source: str, dim_key: str, heads_key: str) -> int:
     """head_dim = dim / n_heads when a config leaves it out."""
     for key, value in ((dim_key, dim), (heads_key, n_heads)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not is_whole(value) or value < 1:
             raise MinimistralError(f"{source}: {key} must be a positive integer, got {value!r}.")
     if dim % n_heads:
         raise MinimistralError(f"{source}: {dim_key} ({dim}) must be divisible by {heads_key} ({n_heads}).")

@@ -18,44 +18,29 @@ been through the model yet (its logits were never needed); the session keeps it 
 
 from __future__ import annotations
 
-import numbers
 import weakref
 
 import numpy as np
 
 from .errors import MinimistralError
+from .guards.values import is_real, is_whole, whole_number
+from .model import check_chunk_size, check_tokens
 from .sampling import sample_token
 from .speculative import check_lookahead, speculative_tokens
 
 DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (docs/mistral-7b.md §6)
 
 
-def check_chunk_size(chunk_size) -> int | None:
-    """chunk_size: None (the default) or an integer >= 1."""
-    if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
-        raise MinimistralError(f"chunk_size must be a whole number of tokens >= 1 (or None), got {chunk_size!r}.")
-    return None if chunk_size is None else int(chunk_size)
-
-
 def check_options(max_tokens, temperature, top_p, seed, chunk_size) -> None:
     """Raise MinimistralError for a generation option out of range (one sentence, the fix)."""
-    if not _is_int(max_tokens) or max_tokens < 0:
-        raise MinimistralError(f"max_tokens must be a whole number >= 0, got {max_tokens!r}.")
-    if not _is_number(temperature) or not temperature >= 0 or not np.isfinite(temperature):
+    whole_number(max_tokens, "max_tokens")
+    if not is_real(temperature) or not temperature >= 0 or not np.isfinite(temperature):
         raise MinimistralError(f"temperature must be a number >= 0 (0 = greedy), got {temperature!r}.")
-    if not _is_number(top_p) or not 0 < top_p <= 1:
+    if not is_real(top_p) or not 0 < top_p <= 1:
         raise MinimistralError(f"top_p must be a number in (0, 1] (1 = no nucleus cut), got {top_p!r}.")
-    if seed is not None and (not _is_int(seed) or seed < 0):
-        raise MinimistralError(f"seed must be a whole number >= 0 (or None for a random seed), got {seed!r}.")
+    if seed is not None:
+        whole_number(seed, "seed", hint=" (or None for a random seed)")
     check_chunk_size(chunk_size)
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def _is_number(x) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 class Session:
@@ -82,7 +67,7 @@ class Session:
         if eos_id == "auto":
             tokenizer = getattr(self.model, "tokenizer", None)
             return int(getattr(tokenizer, "eos_id", DEFAULT_EOS)) if tokenizer is not None else DEFAULT_EOS
-        if eos_id is not None and not _is_int(eos_id):
+        if eos_id is not None and not is_whole(eos_id):
             raise MinimistralError(f"eos_id must be a token id, None or 'auto', got {eos_id!r}.")
         return eos_id
 
@@ -105,7 +90,7 @@ class Session:
             # Both would append to one `pending` and one cache: their tokens would interleave.
             raise MinimistralError("this session already has a stream under way; finish it (or call its "
                                    ".close()) before starting another, or use a second session.")
-        prompt = [int(t) for t in self.model._tokens(prompt_ids, allow_empty=True)]
+        prompt = [int(t) for t in check_tokens(prompt_ids, self.model.args.vocab_size, allow_empty=True)]
         if not self.pending and not prompt:
             raise MinimistralError("the prompt is empty and nothing is pending: give at least one token "
                                    "id (e.g. <s> = 1).")

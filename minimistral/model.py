@@ -8,26 +8,29 @@
 
 With a RollingBufferCache (rolling_buffer.py) the same blocks do inference as in the paper's
 section 2: ``prefill`` feeds a prompt in chunks (Fig. 3), ``decode`` one token (Fig. 2), and
-``generate`` / ``stream`` / ``session`` sample new tokens (generation.py, sampling.py).
+``generate`` / ``stream`` / ``session`` sample new tokens. Those three, and ``attention_maps``,
+are doors to the modules above the model (generation.py; analysis/attention_maps.py), imported
+when they are called: the network itself depends only on the mechanisms below it.
 
 Parameters are reached only through ``Weights`` (linear / embed / vector by native tensor name),
 so how they are stored (bf16, memory-mapped, HF or native layout) never shows up here.
+
+One idea, longer than the others: the network and its passes (forward, pre-fill, decode).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .attention_maps import AttentionTrace, check_map_size
+from .checkpoints.weights import Weights
 from .config import ModelArgs
 from .errors import MinimistralError
-from .generation import Session, check_chunk_size
 from .gqa import grouped_attention
-from .limits import check_fits, max_chunk_tokens
+from .guards.limits import check_fits, max_chunk_tokens
+from .guards.values import whole_number
 from .masks import sliding_window_mask
 from .rolling_buffer import RollingBufferCache
 from .rope import apply_rope, rope_angles
-from .weights import Weights
 
 
 def rms_norm(x: np.ndarray, gain: np.ndarray, eps: float) -> np.ndarray:
@@ -64,6 +67,40 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {text}" if len(text) <= 40 else type(value).__name__
 
 
+def check_tokens(tokens, vocab_size: int, allow_empty: bool = False, batched: bool = False) -> np.ndarray:
+    """The one check of token ids from a caller: integer ids in [0, V) -> int64 [T] (or [B, T]).
+
+    ``batched`` (training) takes [T] or [B, T] with T >= 2, a token and its successor, and
+    returns [B, T]; otherwise a non-empty 1-D sequence (empty too with ``allow_empty``).
+    """
+    try:
+        ids = np.asarray(tokens) if not isinstance(tokens, (str, bytes)) else None
+    except (ValueError, TypeError):                  # ragged lists and the like
+        ids = None
+    if batched:
+        if ids is not None and ids.ndim == 1:
+            ids = ids[None, :]                                                   # [T] -> [1, T]
+        if (ids is None or ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer)
+                or ids.shape[0] < 1 or ids.shape[1] < 2):
+            raise MinimistralError(f"tokens must be integer ids of shape [T] or [B, T] with T >= 2; got "
+                                   f"{_describe(tokens) if ids is None else f'{ids.dtype} of shape {ids.shape}'}.")
+    else:
+        if ids is not None and ids.size == 0 and ids.ndim == 1 and allow_empty:
+            return ids.astype(np.int64)
+        if ids is None or ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+            raise MinimistralError(f"tokens must be a non-empty 1-D sequence of integer ids, got "
+                                   f"{_describe(tokens)}.")
+    if ids.min() < 0 or ids.max() >= vocab_size:
+        raise MinimistralError(f"token ids must lie in [0, {vocab_size}); "
+                               f"got {int(ids.min())}..{int(ids.max())}.")
+    return ids.astype(np.int64)
+
+
+def check_chunk_size(chunk_size) -> int | None:
+    """chunk_size: None (the default) or a whole number of tokens >= 1."""
+    return None if chunk_size is None else whole_number(chunk_size, "chunk_size", 1, "tokens", " (or None)")
+
+
 class Mistral:
     """Mistral 7B (or any ModelArgs) over a Weights store. See the module docstring."""
 
@@ -75,10 +112,11 @@ class Mistral:
     # ---- the pieces of one block -------------------------------------------------------------
 
     def attention(self, i: int, x: np.ndarray, positions: np.ndarray,
-                  cache: RollingBufferCache | None, trace: AttentionTrace | None = None) -> np.ndarray:
+                  cache: RollingBufferCache | None, trace=None) -> np.ndarray:
         """Sliding-window grouped-query self-attention of layer i: [T, D] -> [T, D].
 
-        A ``trace`` (attention_maps.py) receives the probabilities [H, T, S] and key positions.
+        A ``trace`` (analysis/attention_maps.py's AttentionTrace, or anything with its
+        ``recorder(layer, query_pos, key_pos)``) receives the probabilities [H, T, S].
         """
         a, w, p = self.args, self.weights, f"layers.{i}.attention."
         T = x.shape[0]
@@ -115,20 +153,8 @@ class Mistral:
     # ---- whole passes ---------------------------------------------------------------------------
 
     def _tokens(self, tokens, allow_empty: bool = False) -> np.ndarray:
-        """The one check of token ids from a caller: a 1-D sequence of ints in [0, V) -> int64 [T]."""
-        try:
-            ids = np.asarray(tokens) if not isinstance(tokens, (str, bytes)) else None
-        except (ValueError, TypeError):                  # ragged lists and the like
-            ids = None
-        if ids is not None and ids.size == 0 and ids.ndim == 1 and allow_empty:
-            return ids.astype(np.int64)
-        if ids is None or ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
-            raise MinimistralError(f"tokens must be a non-empty 1-D sequence of integer ids, got "
-                                   f"{_describe(tokens)}.")
-        if ids.min() < 0 or ids.max() >= self.args.vocab_size:
-            raise MinimistralError(f"token ids must lie in [0, {self.args.vocab_size}); "
-                                   f"got {int(ids.min())}..{int(ids.max())}.")
-        return ids.astype(np.int64)
+        """Token ids from a caller, checked against this model's vocabulary (check_tokens)."""
+        return check_tokens(tokens, self.args.vocab_size, allow_empty)
 
     def _cache(self, cache) -> RollingBufferCache:
         """A caller's cache, checked: a RollingBufferCache made for a model of this shape."""
@@ -139,8 +165,7 @@ class Mistral:
         return cache
 
     def run(self, tokens, positions: np.ndarray, cache: RollingBufferCache | None = None,
-            last_only: bool = False, hidden: list | None = None,
-            trace: AttentionTrace | None = None) -> np.ndarray:
+            last_only: bool = False, hidden: list | None = None, trace=None) -> np.ndarray:
         """Tokens at the given positions through all blocks -> logits float32 [T, V] (or [1, V]).
 
         With a cache, the positions must continue at cache.length; the tokens attend to what it
@@ -148,7 +173,8 @@ class Mistral:
         rolled back to how it was.
         ``hidden``, if a list, receives the residual stream before each block and the final
         normed output (the same points as transformers' output_hidden_states).
-        ``trace``, if an AttentionTrace, records every layer's attention probabilities.
+        ``trace``, if an AttentionTrace (analysis/attention_maps.py), records every layer's
+        attention probabilities.
         """
         ids = self._tokens(tokens)
         if cache is not None:
@@ -219,13 +245,9 @@ class Mistral:
             cache = model.new_cache(); model.prefill(ids, cache)
             row = model.attention_maps([next_id], cache)          # [L, H, 1, T + 1]
         """
-        ids = self._tokens(tokens)
-        start = 0 if cache is None else cache.length
-        a = self.args
-        check_map_size(a.n_layers, a.n_heads, len(ids), start + len(ids))
-        trace = AttentionTrace()
-        self.run(ids, start + np.arange(len(ids)), cache, last_only=True, trace=trace)
-        return trace.maps()                                                       # [L, H, T, P]
+        from .analysis.attention_maps import attention_maps
+
+        return attention_maps(self, tokens, cache)
 
     # ---- inference with the rolling buffer (paper section 2, Figs. 2 and 3) ---------------------
 
@@ -299,4 +321,6 @@ class Mistral:
 
     def session(self, cache: RollingBufferCache | None = None):
         """A Session: one rolling cache kept across calls, for chat (see generation.py)."""
+        from .generation import Session
+
         return Session(self, cache)

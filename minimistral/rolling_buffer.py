@@ -29,13 +29,13 @@ so the cache is exactly as before the call.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .config import ModelArgs
 from .errors import MinimistralError
-from .limits import check_fits
+from .gqa import kv_cache_bytes
+from .guards.limits import check_fits
+from .guards.values import whole_number
 
 
 class RollingBufferCache:
@@ -44,10 +44,8 @@ class RollingBufferCache:
     def __init__(self, args: ModelArgs, capacity: int | None = None):
         if not isinstance(args, ModelArgs):
             raise MinimistralError(f"a cache needs the model's ModelArgs, got {type(args).__name__}.")
-        if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral)
-                                     or capacity < 1):
-            raise MinimistralError(f"capacity must be a whole number of positions >= 1 (or None), "
-                                   f"got {capacity!r}.")
+        if capacity is not None:
+            whole_number(capacity, "capacity", 1, "positions", " (or None)")
         self.args = args
         self.window = args.sliding_window
         # With a window the buffer never needs more than W slots; without one it grows.
@@ -83,7 +81,7 @@ class RollingBufferCache:
     def _check_fits(self, slots: int) -> None:
         """Refuse, before allocating, a buffer of `slots` positions the machine cannot hold."""
         a = self.args
-        need = 2 * a.n_layers * slots * a.n_kv_heads * a.head_dim * 4 + 8 * slots   # keys, values, positions
+        need = kv_cache_bytes(a.n_layers, a.n_kv_heads, a.head_dim, slots, 4) + 8 * slots   # + positions
         what = (f"the KV cache for a window of {a.sliding_window:,} positions" if self.window is not None
                 else f"the KV cache for {slots:,} positions")
         check_fits(need, what, "use a shorter text" if self.window is None else

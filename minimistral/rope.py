@@ -5,7 +5,7 @@ rotated by the angle p * theta^(-2j/Hd). A query at position q and a key at posi
 score q.k as a function of (q - k) only: attention sees relative positions.
 
 HF checkpoints pair (j, j + Hd/2) instead ("rotate_half") and permute the rows of wq and wk to
-match; checkpoint.py undoes that permutation so this one convention serves both layouts.
+match; checkpoints/layout.py undoes that permutation so this one convention serves both layouts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Exact speculative decoding with drafts from the text itself (prompt lookup).
 
 Decoding one token reads every weight once; T tokens in one pass share that read, and cost
-little more than one (fastpath.py, benchmarks/RESULTS.md). So guess the next k tokens cheaply,
+little more than one (fast/linear.py, benchmarks/RESULTS.md). So guess the next k tokens cheaply,
 run the current token and the k guesses through the model in one chunk of k + 1 positions,
 and keep the guesses the model agrees with: several tokens for about the price of one.
 
@@ -37,11 +37,9 @@ positions: the cache is then exactly what plain decoding would have left (k + 1 
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .errors import MinimistralError
+from .guards.values import whole_number
 from .sampling import softmax_with_temperature, top_p_filter
 
 MAX_NGRAM = 3                  # suffix lengths tried for a draft: 3, 2, 1
@@ -49,10 +47,7 @@ MAX_NGRAM = 3                  # suffix lengths tried for a draft: 3, 2, 1
 
 def check_lookahead(lookahead) -> int:
     """lookahead: a whole number of draft tokens >= 0 (0 = plain decoding)."""
-    if not isinstance(lookahead, numbers.Integral) or isinstance(lookahead, bool) or lookahead < 0:
-        raise MinimistralError(f"lookahead must be a whole number of draft tokens >= 0 (0 = off), "
-                               f"got {lookahead!r}.")
-    return int(lookahead)
+    return whole_number(lookahead, "lookahead", 0, "draft tokens", " (0 = off)")
 
 
 def draft(tokens: list[int], k: int, max_ngram: int = MAX_NGRAM) -> list[int]:
@@ -132,9 +127,7 @@ def speculative_tokens(session, max_tokens: int, temperature: float, top_p: floa
             mark = cache.mark(len(chunk))
             logits = model.prefill(chunk, cache, chunk_size=len(chunk), all_logits=True)  # [k+1, V]
             session.pending = []
-        usable = getattr(session, "sampleable", None)        # ids a tokenizer can decode, if the
-        if usable is not None:                                # session masks the others
-            logits = np.stack([usable(row) for row in logits])                 # [k + 1, V]
+        logits = np.stack([session.sampleable(row) for row in logits])     # [k + 1, V], decodable ids only
         tokens = accept(logits, drafts, temperature, top_p, rng)
         stats["passes"] += 1
         stats["drafted"] += len(drafts)

@@ -22,9 +22,11 @@ import os
 from pathlib import Path
 
 from .errors import MinimistralError
-from .files import read_small
-from .textio import checked_text, show
+from .guards.files import read_small
+from .guards.textio import checked_text, show
+from .guards.values import is_whole
 
+SHIPPED_TOKENIZER = Path(__file__).parent / "data" / "tokenizer.model"   # Mistral 7B v0.1's own
 MAX_TOKENIZER_BYTES = 64 * 2**20       # tokenizer.model is 0.5 to 2 MB in every release
 
 # Paper section 5.1 (docs/mistral-7b.md §4), verbatim: the system prompt of `--guardrail`.
@@ -44,7 +46,7 @@ class Tokenizer:
         if not isinstance(path, (str, os.PathLike)):
             raise MinimistralError(f"the tokenizer path must be a file name, got {type(path).__name__}.")
         self.path = Path(path)
-        # Read through files.py (a FIFO or a directory gets a sentence, not a hang), then hand
+        # Read through guards/files.py (a FIFO or a directory gets a sentence, not a hang), then hand
         # sentencepiece the bytes: no path encoding issues with names that are not UTF-8.
         proto = read_small(self.path, MAX_TOKENIZER_BYTES, "tokenizer file")
         self.sp = sentencepiece.SentencePieceProcessor()
@@ -78,13 +80,11 @@ class Tokenizer:
 
     def checked_ids(self, ids) -> list[int]:
         """ids as a list of Python ints in [0, vocab_size), else MinimistralError saying which."""
-        import numbers
-
         if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
             raise MinimistralError(f"token ids must be a sequence of integers, got {type(ids).__name__}.")
         out = []
         for i in ids:
-            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            if not is_whole(i):
                 raise MinimistralError(f"token ids must be integers, got {i!r}.")
             if not 0 <= i < self.vocab_size:
                 raise MinimistralError(f"token id {int(i)} is outside this tokenizer's {self.vocab_size} "

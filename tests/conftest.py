@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).parent
+ROOT = TESTS.parent                     # the repository
 sys.path.insert(0, str(TESTS))          # so tests can import reference/ helpers
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None and importlib.util.find_spec("transformers") is not None

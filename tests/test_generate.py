@@ -9,15 +9,15 @@ import inspect
 
 import numpy as np
 import pytest
+from conftest import requires_transformers
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_rolling_buffer import CASES, NEW_TOKENS, hf_case
 
-from conftest import requires_transformers
-from minimistral.demo import TINY, random_weights, tiny_model
 from minimistral.errors import MinimistralError
 from minimistral.model import Mistral
 from minimistral.sampling import sample_token, softmax_with_temperature, top_p_filter
-from test_cache import CASES, NEW_TOKENS, hf_case
+from minimistral.training.init import TINY, random_weights, tiny_model
 
 
 def _chunk_params():
@@ -173,7 +173,10 @@ def test_samples_follow_the_nucleus_distribution():
 @pytest.mark.parametrize("temperature, top_p", [(1.0, 0.9), (0.7, 0.5), (1.3, 0.95), (0.5, 1.0)])
 def test_distribution_equals_transformers_warpers(temperature, top_p):
     import torch
-    from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
+    from transformers.generation.logits_process import (
+        TemperatureLogitsWarper,
+        TopPLogitsWarper,
+    )
 
     logits = (3 * np.random.default_rng(4).standard_normal((8, 300))).astype(np.float32)
     scores = TemperatureLogitsWarper(temperature)(None, torch.tensor(logits))

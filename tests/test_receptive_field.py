@@ -3,9 +3,15 @@
 import numpy as np
 import pytest
 
-from minimistral.demo import TINY, tiny_model
-from minimistral.receptive_field import (farthest_back, measure_influence, measured_reach,
-                                         reach_matrix, reach_per_layer, theory_reach)
+from minimistral.receptive_field import (
+    farthest_back,
+    measure_influence,
+    measured_reach,
+    reach_matrix,
+    reach_per_layer,
+    theory_reach,
+)
+from minimistral.training.init import TINY, tiny_model
 
 
 def test_the_7b_reaches_131040_tokens_not_the_papers_131072():

@@ -6,10 +6,10 @@ Tolerance from the core issue: max |diff| / max |logit| < 1e-5, argmax equal eve
 
 import numpy as np
 import pytest
+from conftest import requires_transformers
 
 import minimistral
-from conftest import requires_transformers
-from minimistral.debug import compare_layers, first_divergence
+from minimistral.analysis.debug import compare_layers, first_divergence
 
 pytestmark = requires_transformers
 

@@ -11,11 +11,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from minimistral.demo import TINY, random_weights, tiny_model
 from minimistral.errors import MinimistralError
 from minimistral.generation import Session
 from minimistral.model import Mistral
 from minimistral.speculative import draft, target_probs
+from minimistral.training.init import TINY, random_weights, tiny_model
 
 
 def test_draft_worked_examples():

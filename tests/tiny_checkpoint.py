@@ -8,9 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
+from minimistral.checkpoints.safetensors import write_safetensors
 from minimistral.config import ModelArgs
-from minimistral.demo import TOKENIZER_PATH, random_weights
-from minimistral.weights import write_safetensors
+from minimistral.tokenizer import SHIPPED_TOKENIZER
+from minimistral.training.init import random_weights
 
 TINY_ARGS = ModelArgs(dim=32, n_layers=2, head_dim=8, hidden_dim=64, n_heads=4, n_kv_heads=2,
                       sliding_window=8, vocab_size=32000)
@@ -30,7 +31,7 @@ def write_tiny_native(directory, args: ModelArgs = TINY_ARGS, seed: int = 0, dty
               "norm_eps": args.norm_eps, "sliding_window": args.sliding_window,
               "vocab_size": args.vocab_size, "rope_theta": args.rope_theta}
     (directory / "params.json").write_text(json.dumps(params))
-    shutil.copy(TOKENIZER_PATH, directory / "tokenizer.model")
+    shutil.copy(SHIPPED_TOKENIZER, directory / "tokenizer.model")
     return directory
 
 
@@ -54,7 +55,7 @@ def write_tiny_hf(directory, args: ModelArgs = TINY_ARGS, seed: int = 0) -> Path
               "sliding_window": args.sliding_window, "max_position_embeddings": args.context_len,
               "vocab_size": args.vocab_size, "rms_norm_eps": args.norm_eps, "rope_theta": args.rope_theta}
     (directory / "config.json").write_text(json.dumps(config))
-    shutil.copy(TOKENIZER_PATH, directory / "tokenizer.model")
+    shutil.copy(SHIPPED_TOKENIZER, directory / "tokenizer.model")
     return directory
 
 

@@ -17,6 +17,7 @@ answer_2 = np.triu(np.tril(np.ones((6, 6), dtype=bool)), k=-3)
 # The same composition as for the model, with a window one wider: 32 x 4096 = 131,072,
 # the paper's k x W, where the model's own W keys give 32 x 4095 = 131,040.
 from minimistral.receptive_field import reach_per_layer
+
 answer_3 = int(reach_per_layer(4096 + 1, 32)[-1])
 
 # %% exercise-4

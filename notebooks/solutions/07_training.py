@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+
 # %% exercise-1
 def exercise_1(z, y):
     """Mean cross-entropy (nats): log sum_j exp(z_tj) - z_t[y_t], averaged over positions t.
@@ -49,9 +50,10 @@ def exercise_3(W3, layers3, t3):
     With W keys per query each layer reaches W - 1 further back, so the answer is
     t3 - layers3 * (W3 - 1) .. t3 = 11 .. 20; here minimistral's own block_backward says so.
     """
-    from minimistral.backward import Pass, block_backward, block_forward
     from minimistral.config import ModelArgs
-    from minimistral.train import init_params, model_of
+    from minimistral.training.backward import Pass, block_backward, block_forward
+    from minimistral.training.init import init_params
+    from minimistral.training.train import model_of
 
     T = t3 + 1
     a = ModelArgs(dim=16, n_layers=layers3, head_dim=8, hidden_dim=32, n_heads=2, n_kv_heads=1,

@@ -19,6 +19,7 @@ def answer_1(T, W, H, Hd):
 # T (T + 1) / 2 >= 2 [W (W + 1) / 2 + (T - W) W]  <=>  T^2 - (4W - 1) T + 2W^2 - 2W >= 0;
 # the larger root, rounded up (then checked exactly with integers).
 import math
+
 b, c = 4 * W - 1, 2 * W * W - 2 * W
 t = math.ceil((b + math.sqrt(b * b - 4 * c)) / 2)
 while t * (t + 1) // 2 < 2 * (W * (W + 1) // 2 + (t - W) * W):

@@ -39,7 +39,6 @@ def make_hf_model(config: dict, seed: int = 0, scale: float = 3.0):
 
 def save_hf(model, directory: Path, dtype: str = "float32", max_shard_size=None) -> Path:
     """save_pretrained in float32 or bfloat16 (optionally sharded)."""
-    import torch
 
     directory = Path(directory)
     m = model if dtype == "float32" else _bf16_copy(model)

@@ -1,0 +1,1 @@
+"""Measurements of a model: attention maps, attention cost, per-layer diffs."""

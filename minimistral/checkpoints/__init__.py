@@ -1,0 +1,1 @@
+"""Reading and writing weight files: safetensors, layouts, .pth."""

@@ -1,0 +1,311 @@
+"""Finding and opening a checkpoint directory: which layout, which files, which names.
+
+Two layouts are released (docs/mistral-7b.md §5):
+
+    HF      config.json + model.safetensors, or model-0000i-of-0000n.safetensors + index.json
+    native  params.json + consolidated.safetensors (or consolidated.00.pth, see pth.py)
+
+export.py writes checkpoints in the HF layout with the same maps run backwards (to_hf).
+
+Everything is renamed to the native names (``layers.0.attention.wq.weight`` ...), which model.py
+uses. HF checkpoints store the rows of wq and wk permuted for their "rotate_half" RoPE; rather
+than copying 2 x 32 matrices to undo it, we reorder the *outputs* of those two linears (a few
+thousand numbers per token) back into the native interleaved order. One RoPE serves both.
+
+One idea, longer than the others: every rule that maps a directory to named tensors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..config import ModelArgs
+from ..errors import MinimistralError
+from ..guards.files import kind, read_small, unique_keys
+from ..guards.textio import show
+from .safetensors import read_safetensors
+from .weights import StoredTensor, Weights
+
+HF_NAMES = {  # HF suffix -> native suffix, per layer
+    "input_layernorm.weight": "attention_norm.weight",
+    "post_attention_layernorm.weight": "ffn_norm.weight",
+    "self_attn.q_proj.weight": "attention.wq.weight",
+    "self_attn.k_proj.weight": "attention.wk.weight",
+    "self_attn.v_proj.weight": "attention.wv.weight",
+    "self_attn.o_proj.weight": "attention.wo.weight",
+    "mlp.gate_proj.weight": "feed_forward.w1.weight",
+    "mlp.up_proj.weight": "feed_forward.w3.weight",
+    "mlp.down_proj.weight": "feed_forward.w2.weight",
+}
+HF_TOP = {"model.embed_tokens.weight": "tok_embeddings.weight",
+          "model.norm.weight": "norm.weight", "lm_head.weight": "output.weight"}
+
+
+def iter_expected(a: ModelArgs):
+    """(native tensor name, shape) for every parameter the config implies, layer by layer."""
+    yield from (("tok_embeddings.weight", (a.vocab_size, a.dim)), ("norm.weight", (a.dim,)),
+                ("output.weight", (a.vocab_size, a.dim)))
+    for i in range(a.n_layers):
+        p = f"layers.{i}."
+        yield from (
+            (p + "attention_norm.weight", (a.dim,)), (p + "ffn_norm.weight", (a.dim,)),
+            (p + "attention.wq.weight", (a.n_heads * a.head_dim, a.dim)),
+            (p + "attention.wk.weight", (a.n_kv_heads * a.head_dim, a.dim)),
+            (p + "attention.wv.weight", (a.n_kv_heads * a.head_dim, a.dim)),
+            (p + "attention.wo.weight", (a.dim, a.n_heads * a.head_dim)),
+            (p + "feed_forward.w1.weight", (a.hidden_dim, a.dim)),
+            (p + "feed_forward.w3.weight", (a.hidden_dim, a.dim)),
+            (p + "feed_forward.w2.weight", (a.dim, a.hidden_dim)),
+        )
+
+
+LAYER_TENSORS = 9    # tensors per block: two norms, wq wk wv wo, w1 w2 w3
+
+
+def expected_shapes(a: ModelArgs) -> dict[str, tuple]:
+    """Native tensor name -> shape, for every parameter the config implies."""
+    return dict(iter_expected(a))
+
+
+def hf_name_to_native(name: str) -> str | None:
+    if name in HF_TOP:
+        return HF_TOP[name]
+    if name.startswith("model.layers."):
+        layer, _, rest = name[len("model.layers."):].partition(".")
+        if layer.isdigit() and rest in HF_NAMES:
+            return f"layers.{layer}.{HF_NAMES[rest]}"
+    return None
+
+
+def hf_rope_perm(n_heads: int, head_dim: int) -> np.ndarray:
+    """Output index that turns HF's permuted q/k features into the native interleaved order.
+
+    HF's conversion puts native row h*Hd + 2j + c (pair j, member c) at h*Hd + c*Hd/2 + j.
+    For Hd = 8: native order [0 1 2 3 4 5 6 7] reads HF features [0 4 1 5 2 6 3 7].
+    """
+    h, j, c = np.meshgrid(np.arange(n_heads), np.arange(head_dim // 2), np.arange(2), indexing="ij")
+    return (h * head_dim + c * (head_dim // 2) + j).reshape(-1)          # [n * Hd]
+
+
+def read_json(path: Path) -> dict:
+    """A small JSON object file (config.json, params.json, index.json): size-capped, no FIFO hang,
+    duplicate keys refused (json would silently keep the last one)."""
+    try:
+        text = read_small(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MinimistralError(f"{show(path)} is not UTF-8 text; is it the right file?") from None
+    try:
+        data = json.loads(text, object_pairs_hook=unique_keys(path))
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise MinimistralError(f"{show(path)} is not valid JSON ({getattr(e, 'msg', 'too deeply nested')}"
+                               f"); re-download it.") from None
+    if not isinstance(data, dict):
+        raise MinimistralError(f"{show(path)} should hold a JSON object.")
+    return data
+
+
+def detect_layout(directory: Path) -> str:
+    """'hf', 'native' or 'pth'; raises MinimistralError naming what is wrong or unsupported."""
+    k = kind(directory)
+    if k == "missing":
+        raise MinimistralError(f"model directory {show(directory)} does not exist.")
+    if k != "dir":
+        if directory.suffix.lower() == ".gguf":
+            raise MinimistralError(f"{show(directory)} is a GGUF file (llama.cpp); minimistral reads the "
+                                   f"original safetensors release: pass its directory instead.")
+        what = "a file" if k == "file" else f"not a directory (a {k})"
+        raise MinimistralError(f"{show(directory)} is {what}; pass the checkpoint's directory.")
+    try:
+        names = {p.name for p in directory.iterdir()}
+    except OSError as e:
+        raise MinimistralError(f"cannot list the model directory {show(directory)}: {e.strerror}.") from None
+    if not names:
+        raise MinimistralError(f"model directory {directory} is empty; download the checkpoint into it.")
+    # The v0.3 repository ships both layouts side by side; a download may hold either or both.
+    hf_weights = any(n.endswith(".safetensors") and n != "consolidated.safetensors" for n in names)
+    if "params.json" in names and "consolidated.safetensors" in names and not hf_weights:
+        return "native"
+    if "config.json" in names:
+        if hf_weights:
+            return "hf"
+        if "pytorch_model.bin" in names or any(n.startswith("pytorch_model-") for n in names):
+            raise MinimistralError(f"{directory} holds pytorch_model*.bin weights, which minimistral "
+                                   f"does not read (pickles); download the .safetensors files instead.")
+        raise MinimistralError(f"{directory} has config.json but no .safetensors weights; "
+                               f"download model*.safetensors (and model.safetensors.index.json).")
+    if "params.json" in names:
+        if "consolidated.safetensors" in names:
+            return "native"
+        if "consolidated.00.pth" in names:
+            return "pth"
+        raise MinimistralError(f"{directory} has params.json but neither consolidated.safetensors "
+                               f"nor consolidated.00.pth; download the weights too.")
+    if any(n.lower().endswith(".gguf") for n in names):
+        raise MinimistralError(f"{directory} holds GGUF files (llama.cpp); minimistral reads the "
+                               f"original safetensors release (config.json or params.json).")
+    raise MinimistralError(f"{directory} has no config.json (HF layout) or params.json (Mistral "
+                           f"layout); is this a Mistral checkpoint directory?")
+
+
+def hf_shards(directory: Path) -> tuple[list[Path], dict]:
+    """The shard files, and the index's {tensor name: shard file name} ({} without an index)."""
+    index = directory / "model.safetensors.index.json"
+    if kind(index) != "missing":
+        weight_map = read_json(index).get("weight_map")
+        if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+            raise MinimistralError(f"{index} has no valid 'weight_map'; re-download it.")
+        shards = []
+        for shard in dict.fromkeys(weight_map.values()):
+            path = directory / shard
+            if Path(shard).name != shard:
+                raise MinimistralError(f"{index} names a shard outside the directory: {shard!r}.")
+            if kind(path) == "missing":
+                raise MinimistralError(f"{index} names {shard}, which is missing from {directory}; "
+                                       f"download it.")
+            shards.append(path)
+        return shards, weight_map
+    if (directory / "model.safetensors").exists():
+        return [directory / "model.safetensors"], {}
+    shards = sorted(directory.glob("model-*-of-*.safetensors"))
+    if not shards:
+        raise MinimistralError(f"{directory} has no model.safetensors, model-*-of-*.safetensors "
+                               f"or model.safetensors.index.json.")
+    return shards, {}
+
+
+def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
+    """(args, weights, layout) for a checkpoint directory of any supported layout."""
+    directory = Path(directory)
+    layout = detect_layout(directory)
+    if layout == "hf":
+        cfg = read_json(directory / "config.json")
+        args = ModelArgs.from_hf_config(cfg, str(directory / "config.json"))
+        tensors: dict[str, StoredTensor] = {}
+        shards, weight_map = hf_shards(directory)
+        for shard in shards:
+            for name, t in read_safetensors(shard).items():
+                native = hf_name_to_native(name)
+                if native is None:
+                    if name.endswith("rotary_emb.inv_freq"):
+                        continue  # a buffer older transformers saved; RoPE is computed, not stored
+                    raise MinimistralError(f"{shard} holds an unexpected tensor '{name}'; is this a "
+                                           f"Mistral checkpoint?")
+                if weight_map and weight_map.get(name) != shard.name:
+                    # The index is how transformers finds each tensor: a disagreement means the
+                    # files come from two downloads, and which copy is meant is unknowable.
+                    raise MinimistralError(f"{shard.name} holds '{name}', but the index puts it in "
+                                           f"{weight_map.get(name, 'no shard')}; re-download the checkpoint.")
+                if native in tensors:     # two shards, one name: which one is meant is unknowable
+                    raise MinimistralError(f"tensor '{name}' is in both {tensors[native].path.name} and "
+                                           f"{shard.name}; the download mixes two checkpoints, re-download it.")
+                tensors[native] = t
+        if "output.weight" not in tensors and "tok_embeddings.weight" in tensors and \
+                cfg.get("tie_word_embeddings") is True:
+            tensors["output.weight"] = tensors["tok_embeddings.weight"]  # tied embeddings, as declared
+        weights = Weights(tensors)
+        check_tensors(args, weights, directory, "hf")          # before anything sized by the config
+        for i in range(args.n_layers):
+            weights.out_perm[f"layers.{i}.attention.wq.weight"] = hf_rope_perm(args.n_heads, args.head_dim)
+            weights.out_perm[f"layers.{i}.attention.wk.weight"] = hf_rope_perm(args.n_kv_heads, args.head_dim)
+        return args, weights, layout
+    else:
+        args = ModelArgs.from_params_json(read_json(directory / "params.json"), str(directory / "params.json"))
+        if layout == "native":
+            tensors = read_safetensors(directory / "consolidated.safetensors")
+        else:
+            from .pth import read_pth
+            tensors = read_pth(directory / "consolidated.00.pth")
+        tensors.pop("rope.freqs", None)  # a RoPE buffer some native exports keep; RoPE is computed
+        weights = Weights(tensors)       # native rows already use the interleaved RoPE pairing
+    check_tensors(args, weights, directory, layout)
+    return args, weights, layout
+
+
+NATIVE_TO_HF = {v: k for k, v in HF_NAMES.items()}
+NATIVE_TOP_TO_HF = {v: k for k, v in HF_TOP.items()}
+
+
+def file_name(native: str, layout: str) -> str:
+    """How the checkpoint's own files name a tensor: 'model.layers.1.mlp.up_proj.weight' for HF."""
+    if layout != "hf":
+        return native
+    if native in NATIVE_TOP_TO_HF:
+        return NATIVE_TOP_TO_HF[native]
+    _, i, rest = native.split(".", 2)
+    return f"model.layers.{i}.{NATIVE_TO_HF[rest]}"
+
+
+def check_tensors(args: ModelArgs, weights: Weights, directory: Path, layout: str = "native") -> None:
+    """Every tensor the config implies is present, with that shape, and nothing else.
+
+    This is where a config's sizes meet the tensors actually present, before the model
+    allocates anything by them: a config claiming 10^8 layers or a width of 10^9 is refused here
+    after looking at as many names as the files hold, never by building 10^8 of anything.
+    """
+    keys = {"hf": "num_hidden_layers"}.get(layout, "n_layers")
+    total = 3 + LAYER_TENSORS * args.n_layers
+    for name, shape in iter_expected(args):          # stops at the first missing tensor
+        if name not in weights.tensors:
+            present = sum(1 for n in weights.tensors if _implied(n, args))
+            more = total - present - 1
+            shown = file_name(name, layout)
+            shown = shown if shown == name else f"{shown}' ('{name}"
+            raise MinimistralError(f"{show(directory)}: the weights lack '{shown}'"
+                                   f"{f' and {more:,} more' if more else ''} that the config implies "
+                                   f"({keys}={args.n_layers}); is a shard missing or the config wrong?")
+        t = weights.tensors[name]
+        if tuple(t.shape) != shape:
+            raise MinimistralError(f"{show(t.path)}: tensor '{t.name}' has shape {list(t.shape)} but the "
+                                   f"config implies {list(shape)}; the config does not match the weights.")
+    extra = [n for n in weights.tensors if not _implied(n, args)]
+    if extra:
+        raise MinimistralError(f"{show(directory)}: the weights hold '{file_name(extra[0], layout) if _known(extra[0]) else extra[0]}', "
+                               f"which the config does not imply ({keys}={args.n_layers}); does the config "
+                               f"match the weights?")
+
+
+def _known(native: str) -> bool:
+    if native in NATIVE_TOP_TO_HF:
+        return True
+    parts = native.split(".", 2)
+    return len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[2] in NATIVE_TO_HF
+
+
+def _implied(native: str, args: ModelArgs) -> bool:
+    """Is this native name one the config implies (a top tensor or a known one of layer < n_layers)?"""
+    if native in NATIVE_TOP_TO_HF:
+        return True
+    parts = native.split(".", 2)
+    return (len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[1] == str(int(parts[1]))
+            and int(parts[1]) < args.n_layers and parts[2] in NATIVE_TO_HF)
+
+
+PAGE = 4096   # bytes of one memory page
+
+
+def page_in(args: ModelArgs, weights: Weights, progress=None) -> None:
+    """Read every mapped weight once, layer by layer, reporting progress(layer, n_layers, bytes, total).
+
+    Mapping a 14.5 GB file is instant; the disk is read on first touch. Touching one byte per
+    page here moves that wait (minutes, cold) to load time, where it can be shown as progress,
+    instead of slowing the first token invisibly. The pages then sit in the OS page cache.
+    """
+    groups = [["tok_embeddings.weight"]]
+    groups += [[n for n in expected_shapes(args) if n.startswith(f"layers.{i}.")] for i in range(args.n_layers)]
+    groups += [["norm.weight", "output.weight"]]
+    unique = {id(t): t for t in weights.tensors.values()}     # tied embeddings are one tensor
+    total, done, seen = sum(t.nbytes for t in unique.values()), 0, set()
+    for g, names in enumerate(groups):
+        for name in names:
+            t = weights.tensors[name]
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            if t.raw.size:
+                np.add.reduce(t.raw.reshape(-1).view(np.uint8)[::PAGE], dtype=np.uint64)  # [pages]
+            done += t.nbytes
+        if progress is not None:
+            progress(min(g, args.n_layers), args.n_layers, done, total)

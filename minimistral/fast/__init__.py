@@ -1,0 +1,1 @@
+"""The BLAS-aware pieces the model calls: bf16 widening, row chunking, query blocking."""

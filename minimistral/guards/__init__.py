@@ -1,0 +1,1 @@
+"""Checks of untrusted input: limits, files, terminal text."""

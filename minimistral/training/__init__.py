@@ -1,0 +1,1 @@
+"""Training a Mistral in NumPy: backward pass, optimiser, loop, corpus, experiments."""

@@ -23,8 +23,13 @@ import weakref
 import numpy as np
 
 from .errors import MinimistralError
-from .guards.values import is_real, is_whole, whole_number
-from .model import check_chunk_size, check_tokens
+from .guards.values import (
+    check_chunk_size,
+    check_tokens,
+    is_real,
+    is_whole,
+    whole_number,
+)
 from .sampling import sample_token
 from .speculative import check_lookahead, speculative_tokens
 

@@ -27,7 +27,7 @@ from .config import ModelArgs
 from .errors import MinimistralError
 from .gqa import grouped_attention
 from .guards.limits import check_fits, max_chunk_tokens
-from .guards.values import whole_number
+from .guards.values import check_chunk_size, check_tokens, describe
 from .masks import sliding_window_mask
 from .rolling_buffer import RollingBufferCache
 from .rope import apply_rope, rope_angles
@@ -59,46 +59,6 @@ def finite(x: np.ndarray, where: str) -> np.ndarray:
     if not np.isfinite(x).all():
         raise NonFiniteError(f"the forward pass produced inf or NaN in {where}; the weights may be corrupt.")
     return x
-
-
-def _describe(value) -> str:
-    """A short, safe description of a bad argument: its type, and its value if small."""
-    text = repr(value)
-    return f"{type(value).__name__} {text}" if len(text) <= 40 else type(value).__name__
-
-
-def check_tokens(tokens, vocab_size: int, allow_empty: bool = False, batched: bool = False) -> np.ndarray:
-    """The one check of token ids from a caller: integer ids in [0, V) -> int64 [T] (or [B, T]).
-
-    ``batched`` (training) takes [T] or [B, T] with T >= 2, a token and its successor, and
-    returns [B, T]; otherwise a non-empty 1-D sequence (empty too with ``allow_empty``).
-    """
-    try:
-        ids = np.asarray(tokens) if not isinstance(tokens, (str, bytes)) else None
-    except (ValueError, TypeError):                  # ragged lists and the like
-        ids = None
-    if batched:
-        if ids is not None and ids.ndim == 1:
-            ids = ids[None, :]                                                   # [T] -> [1, T]
-        if (ids is None or ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer)
-                or ids.shape[0] < 1 or ids.shape[1] < 2):
-            raise MinimistralError(f"tokens must be integer ids of shape [T] or [B, T] with T >= 2; got "
-                                   f"{_describe(tokens) if ids is None else f'{ids.dtype} of shape {ids.shape}'}.")
-    else:
-        if ids is not None and ids.size == 0 and ids.ndim == 1 and allow_empty:
-            return ids.astype(np.int64)
-        if ids is None or ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
-            raise MinimistralError(f"tokens must be a non-empty 1-D sequence of integer ids, got "
-                                   f"{_describe(tokens)}.")
-    if ids.min() < 0 or ids.max() >= vocab_size:
-        raise MinimistralError(f"token ids must lie in [0, {vocab_size}); "
-                               f"got {int(ids.min())}..{int(ids.max())}.")
-    return ids.astype(np.int64)
-
-
-def check_chunk_size(chunk_size) -> int | None:
-    """chunk_size: None (the default) or a whole number of tokens >= 1."""
-    return None if chunk_size is None else whole_number(chunk_size, "chunk_size", 1, "tokens", " (or None)")
 
 
 class Mistral:
@@ -160,7 +120,7 @@ class Mistral:
         """A caller's cache, checked: a RollingBufferCache made for a model of this shape."""
         if not isinstance(cache, RollingBufferCache):
             raise MinimistralError(f"cache must be a RollingBufferCache (model.new_cache()) or None, "
-                                   f"got {_describe(cache)}.")
+                                   f"got {describe(cache)}.")
         cache.check_model(self.args)
         return cache
 

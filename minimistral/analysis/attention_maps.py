@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import MinimistralError
-from ..model import check_tokens
+from ..guards.values import check_tokens
 
 # attention_maps returns a dense float32 [L, H, T, P]; refuse sizes that cannot be meant.
 MAX_MAP_BYTES = 2 ** 31

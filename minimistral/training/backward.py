@@ -42,8 +42,9 @@ import numpy as np
 from ..checkpoints.layout import expected_shapes
 from ..errors import MinimistralError
 from ..gqa import softmax
+from ..guards.values import check_tokens
 from ..masks import sliding_window_mask
-from ..model import Mistral, NonFiniteError, check_tokens, rms_norm, silu
+from ..model import Mistral, NonFiniteError, rms_norm, silu
 from ..rope import apply_rope, rope_angles
 
 # The output layer and cross-entropy run over CE_CHUNK_BYTES of logits at a time:

@@ -265,11 +265,13 @@ def _buffer(name: str, shape: tuple) -> np.ndarray:
     return _scratch[name]
 
 
-def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
+def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray, bias=None):
     """Mean cross-entropy of logits = x @ w_out.T against targets, and its gradients.
 
     x [M, D] (the normed final states of the M positions that have a next token), targets [M],
-    w_out [V, D] -> (loss, dx [M, D], dw_out [V, D]).
+    w_out [V, D] -> (loss, dx [M, D], dw_out [V, D]). ``bias`` [V], if given, is a fixed term
+    (no gradient) added to every row of logits inside the softmax's sum but not to the target's
+    own logit: vocab.py's ln R, the rest row counted R times, each of its pieces scored once.
     With probs = softmax(logits), dloss/dlogits = (probs - onehot(target)) / M: the logit of the
     right token is pushed up, every other down in proportion to its probability. Rows go in
     chunks, each chunk's logits overwritten in place by its gradient.
@@ -288,8 +290,12 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
         R = len(tc)
         logits = buf[:R]
         np.matmul(xc, w_out.T, out=logits)                                       # [R, D] -> [R, V]
+        if bias is not None:
+            logits += bias                                                       # [V] on every row
         logits -= logits.max(axis=1, keepdims=True)                              # exp cannot overflow
         target_logit = logits[np.arange(R), tc]                                  # [R]
+        if bias is not None:             # the bias counts in the sum, not in the target's own logit
+            target_logit -= bias[tc]
         np.exp(logits, out=logits)                                               # [R, V]
         sums = logits.sum(axis=1, dtype=np.float32)                              # [R]
         total += float(np.sum(np.log(sums) - target_logit, dtype=np.float64))    # -log p(target)
@@ -306,7 +312,7 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray):
 
 # ---- the whole pass ------------------------------------------------------------------------------
 
-def loss_and_grads(model: Mistral, tokens):
+def loss_and_grads(model: Mistral, tokens, output_bias=None):
     """(loss, grads): the mean next-token cross-entropy (nats) of tokens and its gradients.
 
     tokens [T] or [B, T] (B sequences of equal length, each at positions 0..T-1); the loss is
@@ -317,6 +323,8 @@ def loss_and_grads(model: Mistral, tokens):
 
         loss, grads = loss_and_grads(model, [1, 415, 5255, 3332])    # 3 predictions
         loss     -> about log(V) = 10.37 for a random model
+
+    ``output_bias`` [V], if given, is a fixed term added to the logits (training/vocab.py).
     """
     a = model.args
     ids = check_tokens(tokens, a.vocab_size, batched=True)                      # [B, T]
@@ -335,7 +343,7 @@ def loss_and_grads(model: Mistral, tokens):
 
     # Only positions 0..T-2 have a next token; the last position's logits are never needed.
     rows = xn.reshape(B, T, D)[:, :-1].reshape(B * (T - 1), D)                   # [M = B*(T-1), D]
-    loss, drows, grads_out = output_loss_backward(rows, ids[:, 1:].reshape(-1), W["output.weight"])
+    loss, drows, grads_out = output_loss_backward(rows, ids[:, 1:].reshape(-1), W["output.weight"], output_bias)
     if not np.isfinite(loss):
         raise NonFiniteError(f"the training loss is {loss}; the weights have diverged "
                              f"(lower the learning rate).")
@@ -349,7 +357,18 @@ def loss_and_grads(model: Mistral, tokens):
         dh = block_backward(c, i, dh, saved.pop(), grads)                        # [N, D]
     # h = E[ids] picks rows, so each row of dh is added to the row of E it came from
     # (a token seen n times collects n contributions; unseen rows get 0).
-    d_embed = np.zeros_like(W["tok_embeddings.weight"])                          # [V, D]
-    np.add.at(d_embed, ids.reshape(N), dh)
-    grads["tok_embeddings.weight"] = d_embed
+    grads["tok_embeddings.weight"] = embedding_backward(ids.reshape(N), dh, W["tok_embeddings.weight"].shape)
     return loss, {name: grads[name] for name in W}
+
+
+def embedding_backward(ids: np.ndarray, dh: np.ndarray, shape: tuple) -> np.ndarray:
+    """dE [V, D]: row v is the sum of the rows of dh [N, D] whose token is v (0 if v is absent).
+
+    The rows are sorted by token once, then each token's run is summed (np.add.reduceat): the
+    same sums as np.add.at(dE, ids, dh), in one pass instead of one scattered add per row.
+    """
+    order = np.argsort(ids, kind="stable")                                       # [N]
+    tokens, starts = np.unique(ids[order], return_index=True)                    # [U], [U]
+    d_embed = np.zeros(shape, dtype=np.float32)                                  # [V, D]
+    d_embed[tokens] = np.add.reduceat(dh[order], starts, axis=0)                 # [U, D]
+    return d_embed

@@ -43,6 +43,7 @@ from .backward import loss_and_grads
 from .evaluate import heldout_loss
 from .init import init_params
 from .optim import AdamW, clip_global_norm, lr_at
+from .vocab import CompactVocab
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class TrainConfig:
     eval_windows: int = 32          # held-out windows of T tokens
     checkpoint_every: int = 200     # intermediate checkpoints in checkpoints/ (0: only the final one)
     dtype: str = "BF16"             # storage of the written weights: "BF16" or "F32"
+    compact_vocab: bool = True      # train S + 1 output rows, exactly (vocab.py), not all 32000
 
     def lr_at(self, step: int) -> float:
         """This recipe's learning rate at step (1-based): optim.lr_at with its warm-up and cosine."""
@@ -173,9 +175,18 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
     tok = corpus.tokenizer()
     batches = corpus.Batches(c.batch, c.seq_len, c.steps, c.corpus_seed, tok)        # [steps][B, T]
     heldout = corpus.heldout_windows(c.eval_windows, c.seq_len, c.corpus_seed, tok)  # [N, T]
+    vocab = CompactVocab.of(batches.rows, args.vocab_size) if c.compact_vocab else None
     params = init_params(args, c.seed, c.init_std)
-    model = model_of(args, params, tok)
+    if vocab is not None:              # train the corpus's S pieces and one shared rest row
+        params = vocab.compact(params)
+        model = model_of(args.replace(vocab_size=vocab.size), params)
+        bias = vocab.output_bias()                                                    # [S + 1]
+    else:
+        model, bias = model_of(args, params, tok), None
     adamw = c.adamw(params)
+
+    def full_params():
+        return params if vocab is None else vocab.expand(params)                      # [V, D] tables
 
     log, start = [], time.perf_counter()
     log_file = open(out / "train_log.jsonl", "w")
@@ -183,7 +194,9 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
         for step in range(1, c.steps + 1):
             t0 = time.perf_counter()
             tokens = batches[step - 1]                                                # [B, T]
-            loss, grads = loss_and_grads(model, tokens)
+            if vocab is not None:
+                tokens = vocab.index[tokens]                                          # full -> compact ids
+            loss, grads = loss_and_grads(model, tokens, bias)
             if not math.isfinite(loss):
                 raise MinimistralError(f"the loss became {loss} at step {step}; lower --lr.")
             grad_norm = clip_global_norm(grads, c.clip)
@@ -192,8 +205,9 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
             tokens_per_s = tokens.size / (time.perf_counter() - t0)
             held = sample = None
             if step % c.eval_every == 0 or step == c.steps or step == 1:
-                held = heldout_loss(model, heldout)
-                sample = sample_text(model)
+                full = model_of(args, full_params(), tok)          # the model the checkpoint holds
+                held = heldout_loss(full, heldout)
+                sample = sample_text(full)
             row = {"step": step, "steps": c.steps, "lr": lr, "loss": float(loss), "heldout_loss": held,
                    "grad_norm": grad_norm, "tokens_per_s": tokens_per_s,
                    "elapsed_s": time.perf_counter() - start, "sample": sample}
@@ -201,13 +215,14 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
             log_file.write(json.dumps(row) + "\n")
             log_file.flush()
             if c.checkpoint_every and step % c.checkpoint_every == 0 and step != c.steps:
-                write_hf_checkpoint(out / "checkpoints" / f"step-{step:06d}", args, params, c.dtype)
+                write_hf_checkpoint(out / "checkpoints" / f"step-{step:06d}", args, full_params(), c.dtype)
             if progress is not None:
                 progress(row)
     finally:
         log_file.close()
-    write_hf_checkpoint(out, args, params, c.dtype)
-    return TrainResult(params, model, log, out)
+    final = full_params()
+    write_hf_checkpoint(out, args, final, c.dtype)
+    return TrainResult(final, model_of(args, final, tok), log, out)
 
 
 def read_log(path) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Training data and helpers for the small story model: the story generator lives in corpus.py."""

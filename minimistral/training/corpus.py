@@ -1,17 +1,37 @@
 """The training text: children's stories made up by a seeded grammar, no download, no borrowed text.
 
-EXAMPLE_PLACEHOLDER
+Example, story(0, 0) (a "brave" plot; 351 tokens with <s> and </s>):
+
+    Peter was a clever boy who loved to play hide and seek. He had a lazy duck named Zorro. Zorro
+    had shiny feathers and a funny beak. He often played with Zane, a cheerful boy from his class.
+    But that morning, Zane was ill in bed with a cold. Peter was scared of riding his bike. "A
+    pigeon lives next to the flower bed," he said. "I see it every day." His mother worked at the
+    station. He played catch until the stars came out. "I want to play catch," he said. Zorro shook
+    the water off by the pond. Peter and Mom skipped along the path together. He watched a pink
+    taxi go by, and he waved at the driver. "Why is the duck diving for food?" he asked. "Because
+    it wants to play," answered Mom. "Zorro loves bread crumbs," he said. "And she quacks when she
+    is happy." She quacked at a robin, and the robin did not move. "I like squirrels. They are so
+    noisy," he said. Before dinner, Peter ran on the grass. The big tree was dark, and there was a
+    special feather on the grass. "I can't do it," he whispered. "Yes, you can," answered Mom. "I
+    will be right here." He took a deep breath and counted to three. Then he pushed the pedals, and
+    he rode all the way round the pond. The next day, Zane came over to play, and Peter told him
+    the whole story. That night, Peter fell asleep with a smile on his face.
+
+    name_mentions(story(0, 0)) -> Zorro at token 24, 4 after its last mention (near), Zane at 56 (15,
+    near), Peter at 66 (65, mid), ... Zane at 322, 266 tokens after "Zane was ill" (far).
 
 What a story is. A plot (lost toy, trip, helping, making something, being brave, sharing, a
 birthday surprise) is a list of beats; between the beats the middle is filled with sentences
-drawn from a small grammar, subject + verb phrase + object + place, joined by because / so /
-when / but / then / after / before / while / until / if, plus questions, dialogue, descriptions
-and a moral. Every word comes from the lists in words.py (about 2,000 word forms); every name
-from 226 first names for people and 97 pet names, so a name can only be predicted by copying it
-from earlier in the story. The cast stays consistent: the hero's pronoun follows the hero, a pet
-named X is one kind of animal all story, the thing that is lost is the thing that is found.
+drawn from a small grammar: subject + verb phrase + object + place, joined by because / so /
+when / but / then / after / before / while / until / if, plus questions (who / what / where /
+why / how many), dialogue (said / asked / shouted / whispered / answered), descriptions and a
+moral. Every word comes from the lists in words.py (about 1,900 distinct words in 2,000 stories,
+names not counted), every name from 226 first names for people and 95 pet names, so a name can
+only be predicted by copying it from earlier in the story. The cast stays consistent: the hero's
+pronoun follows the hero, a pet named X is one kind of animal all story, the thing that is lost
+is the thing that is found.
 
-Names come back at controlled distances, counted in tokens of the shipped Mistral tokenizer.
+Names come back at planned distances, counted in tokens of the shipped Mistral tokenizer.
 A name at token position p whose previous mention starts at q has distance d = p - q; the
 query that predicts the name sits at p - 1, so it must reach d - 1 positions back:
 
@@ -20,10 +40,11 @@ query that predicts the name sits at p - 1, so it must reach d - 1 positions bac
     far    d - 1 > k (W - 1)           beyond the reach: the model has to guess
 
 With the defaults W = DEFAULT_WINDOW = 32 and k = DEFAULT_LAYERS = 6 the reach is 186 tokens.
-The hero is named again after a drawn gap (short: near, or W..0.6 x reach: mid) and referred to
-by pronoun in between; a pet or friend who leaves the scene (stays at home, goes away) is not
-mentioned until it comes back after more than the reach, which makes a far mention. Stories are
-150-400 tokens; the plot stretches its middle so a far return fits.
+The hero is named again after a drawn gap (the next time: near, or W + 1 .. 0.6 x reach: mid)
+and called he / she in between; a pet, friend or neighbour who leaves the scene (stays at home,
+is ill, lives next door) is not mentioned until it comes back after more than the reach, which
+makes a far mention. Stories are 150-400 tokens; the plot stretches its middle so a far return
+fits. story(seed, index, window=W, layers=k) plans for another model; the defaults give the corpus.
 
 Split. Story i of corpus seed s is drawn from its own generator,
 ``random.Random(f"minimistral-story-{s}-{i}")``, so it is the same text on every machine and does
@@ -92,6 +113,7 @@ def _verb_form(verb: str, form: str) -> str:
     return verb[:-1] + "ied" if verb[-1] == "y" and verb[-2] not in VOWELS else stem + "ed"
 
 
+LEADING_ADVERBS = {"nearly", "almost", "just", "always", "never", "soon", "quickly", "slowly", "quietly"}
 REFLEXIVE = {"his": "himself", "her": "herself", "its": "itself", "their": "themselves", "my": "myself",
              "our": "ourselves", "{pos}": "{self}"}
 
@@ -104,6 +126,8 @@ def inflect(vp: str, form: str, pos: str = "their") -> str:
         inflect("wag {pos} tail", "ing", pos="his") -> 'wagging his tail'
     """
     first, _, rest = vp.partition(" ")
+    if first in LEADING_ADVERBS:          # "nearly fall" -> "nearly fell"
+        return first + " " + inflect(rest, form, pos)
     head = first if form == "base" else _verb_form(first, form)
     return (head + (" " + rest if rest else "")).format(pos=pos, self=REFLEXIVE[pos])
 
@@ -295,10 +319,6 @@ class Teller:
         self._note(e, word)
         return word
 
-    def describe(self, e: Entity) -> str:
-        """A description only: for someone who is away ('her dog'), never the name."""
-        return self.pick(e.nouns)
-
     def _note(self, e: Entity, word: str):
         self.recent[e.pronoun] = e
         e.seen = len(self.sentences)
@@ -339,9 +359,6 @@ class Teller:
     def back(self, e: Entity):
         e.away, e.gap = False, 0
 
-    def room_for(self, reserve: int = ENDING_RESERVE) -> bool:
-        return self.pos < MAX_TOKENS - reserve
-
 
 NAME_IN_CHUNK = re.compile(r"\b([A-Z][a-z]+)\b")
 
@@ -366,7 +383,8 @@ def _split_things(text: str) -> list[str]:
 
 COMPOUNDS = {"teddy bear", "toy car", "toy train", "toy boat", "spinning top", "building block",
              "rubber duck", "jump rope", "music box", "paper plane", "toy soldier", "rag doll",
-             "toy horse", "toy dinosaur", "watering can", "fishing rod", "pine cone", "ice cream"}
+             "toy horse", "toy dinosaur", "watering can", "fishing rod", "pine cone", "ice cream",
+             "toy ship"}
 THING_LISTS = {kind: _split_things(text) for kind, text in w.THINGS.items()}
 FOOD_LISTS = {kind: _split_things(nouns) for kind, (nouns, _, _) in w.FOODS.items()}
 
@@ -390,8 +408,8 @@ def new_thing(t: Teller, kinds=("toy", "clothes", "paper", "home", "nature")) ->
 
 def loose_thing(t: Teller) -> Thing:
     """Something one could come across here: household things only at home."""
-    return new_thing(t, ("toy", "clothes", "paper", "home", "nature") if t.place_name == "home"
-                     else ("toy", "clothes", "nature"))
+    return new_thing(t, ("toy", "clothes", "paper", "home", "nature", "little") if t.place_name == "home"
+                     else ("toy", "clothes", "nature", "little"))
 
 
 def thing_vp(t: Teller, thing: Thing, det: str = "a") -> str:
@@ -549,7 +567,7 @@ def seen_vp(t: Teller) -> str:
 
 FEELING_ACTS = {   # "she was tired, so she ..." (base forms)
     "tired": ["sit down for a rest", "lie down on the grass", "yawn and rub {pos} eyes", "have a little nap"],
-    "hungry": ["eat a sandwich", "open {pos} lunch box", "ask for a snack", "eat a big red apple"],
+    "hungry": ["eat a sandwich", "open {pos} lunch box", "ask for a snack", "eat some vegetables"],
     "thirsty": ["drink some water", "ask for a glass of juice", "drink a whole cup of milk"],
     "bored": ["look for something to do", "count the clouds", "sing a silly song", "draw a picture"],
     "curious": ["take a closer look", "peek behind the {spot}", "ask a lot of questions"],
@@ -562,7 +580,7 @@ FEELING_ACTS = {   # "she was tired, so she ..." (base forms)
 }
 
 UNTIL_ENDS = ["the sun went down", "it was time for lunch", "it got dark", "{he} was too tired to go on",
-              "the bell rang", "it started to rain", "{his} legs were tired", "Mom called {him}",
+              "the bell rang", "it started to rain", "{his} legs were tired", "{parent} called {him}",
               "the stars came out", "everyone was hungry"]
 
 
@@ -644,7 +662,8 @@ def m_while(t):                                         # While S was V-ing, an 
 
 def m_until(t):                                         # S V until ...
     e = actor(t)
-    end = t.pick(UNTIL_ENDS).format(he=e.pro(), his=e.pro("pos"), him=e.pro("obj"))
+    grown_up = t.cast["parent"].nouns[0]
+    end = t.pick(UNTIL_ENDS).format(he=e.pro(), his=e.pro("pos"), him=e.pro("obj"), parent=grown_up)
     t.say(f"{conj(t, e, activity(t), 'past')} until {end}.", "clause/until")
 
 
@@ -813,7 +832,9 @@ def m_pet_habit(t):                                     # "P loves bones," said 
         return m_like(t)
     e, info = actor(t), w.PETS[pet.kind]
     habit = inflect(t.pick(info["tricks"]), "3s", pet.pro("pos"))
-    t.say(f'"{t.name(pet)} loves {info["food"]}," {t.said(e)}. "And {pet.pro()} {habit} every day."',
+    then = t.pick([f"{habit} every day", f"has the {t.pick(['softest', 'shiniest', 'nicest'])} {info['cover']} in the world",
+                   f"{inflect(info['sound'], '3s')} when {pet.pro()} is happy"])
+    t.say(f'"{t.name(pet)} loves {info["food"]}," {t.said(e)}. "And {pet.pro()} {then}."',
           "dialogue/present-habit")
 
 
@@ -833,7 +854,7 @@ def m_never(t):                                         # S had never seen such 
 
 def m_felt(t):                                          # S felt X and Y.
     e = actor(t)
-    one, two = t.rng.sample(w.FEELINGS, 2)
+    one, two = t.rng.sample(t.pick([w.GOOD_FEELINGS, w.BAD_FEELINGS]), 2)     # never "sad and cheerful"
     t.say(f"{conj(t, e, f'feel {one} and {two}', 'past')}.", "feeling")
 
 
@@ -851,9 +872,10 @@ def m_start(t):                                         # S started V-ing.
 
 def m_compare(t):                                       # The animal was bigger than P.
     pet = pet_here(t)
-    animal = animal_here(t)
-    than = t.ref(pet, "obj") if pet else f"the {animal_here(t)}"
-    size = t.pick(["bigger", "smaller", "faster", "slower", "louder", "quieter"])
+    animals = t.place["animals"].split()
+    animal = t.pick(animals)
+    than = t.ref(pet, "obj") if pet else f"the {t.pick([x for x in animals if x != animal] or ['cat'])}"
+    size = t.pick(["bigger", "smaller", "faster", "slower", "louder", "quieter", "taller", "older"])
     t.say(f"The {animal} was {size} than {than}.", "comparison")
 
 
@@ -981,7 +1003,7 @@ def intro_hero(t: Teller, hero: Entity):
         lambda: (f"Once upon a time, there was {a(size + ' ' + hero.kind)} named {t.name(hero)}.", "open/once"),
         lambda: (f"{t.name(hero)} was {a(age + '-year-old ' + hero.kind)} who lived in {a(t.pick(w.PLACE_LOOKS))} "
                  f"house near the {t.pick(list(w.PLACES))}.", "open/age"),
-        lambda: (f"In {a(t.pick(w.PLACE_LOOKS))} little town by the {t.pick(['sea', 'river', 'hills', 'forest', 'lake'])}, "
+        lambda: (f"In {a(t.pick(w.PLACE_LOOKS))} little {t.pick(['town', 'village'])} by the {t.pick(['sea', 'river', 'hills', 'forest', 'lake'])}, "
                  f"there lived {a(hero.kind)} called {t.name(hero)}.", "open/lived"),
         lambda: (f"{t.name(hero)} was {a(size + ' ' + hero.kind)} who loved to "
                  f"{inflect(activity(t), 'base', hero.pro('pos'))}.", "open/loved"),
@@ -1026,7 +1048,7 @@ def intro_friend(t: Teller, hero: Entity, away: bool) -> Entity:
     t.say(*t.pick([
         lambda: (f"{t.ref(hero, 'pos')} {rel} was {a(friend.kind)} named {t.name(friend)}.", "friend/was"),
         lambda: (f"{t.ref(hero)} often played with {t.name(friend)}, {a(t.pick(w.PERSON_LOOKS) + ' ' + friend.kind)} "
-                 f"from the same street.", "friend/played"),
+                 f"from {t.pick(['the same street', hero.pro('pos') + ' class', 'down the road'])}.", "friend/played"),
         lambda: (f"{t.name(friend)} was {t.ref(hero, 'pos')} {rel}, and the two of them "
                  f"{inflect(activity(t), 'past', 'their')} every {t.pick(w.DAYS)}.", "friend/two-of-them"),
     ])())
@@ -1096,7 +1118,7 @@ def plot_lost(t: Teller):
     if t.chance(0.3):
         t.say(f"{t.ref(pet)} stayed at home that day.", "lost/pet-home")
         t.leave(pet)
-    thing = new_thing(t, ("toy", "clothes", "paper"))
+    thing = new_thing(t, ("toy", "clothes", "paper", "little"))
     his = hero.pro("pos")
     t.add(Entity(None, thing.noun, "it", [f"the {thing.noun}", f"{his} {thing.noun}"], role="object"))
     t.say(f"{t.ref(hero, 'pos')} favourite thing was {thing.np()} from {parent.nouns[0]}.", "lost/treasure")
@@ -1174,8 +1196,8 @@ def plot_trip(t: Teller):
     info = w.PETS[pet.kind]
     t.say(f"{t.ref(pet)} was waiting by the door. {cap(pet.pro())} {inflect(info['sound'], 'past')} and "
           f"{inflect(info['move'], 'past')} in circles.", "trip/pet-waiting")
-    t.say(f"{conj(t, hero, 'give ' + pet.pro('obj') + ' the ' + food, 'past')}, and "
-          f"{pet.pro()} ate them all.", "trip/pet-fed")
+    t.say(f"{conj(t, hero, 'give ' + t.ref(pet, 'obj') + ' the ' + food, 'past')}, and "
+          f"{t.ref(pet)} {'drank' if food == 'milk' else 'ate'} every last bit.", "trip/pet-fed")
     if friend:
         friend_back(t, friend, hero)
     ending(t, hero, ["take {pos} pet for a walk after school", "tell {pos} pet about {pos} day"],
@@ -1211,10 +1233,11 @@ def help_bird(t: Teller, hero: Entity):
 
 
 def help_apples(t: Teller, hero: Entity):
-    t.say("An old woman had dropped her bag, and apples were rolling everywhere.", "help/apples")
-    t.say(f"{conj(t, hero, 'run to help her', 'past')}, and soon all the apples were back in the bag.",
-          "help/apples-picked")
-    t.say(f'"Thank you, dear," said the old woman, and she gave {t.ref(hero, "obj")} the biggest apple.',
+    woman = t.add(Entity(None, "woman", "she", ["the old woman"], role="helper"))
+    t.say(f"An old woman had dropped {woman.pro('pos')} bag, and apples were rolling everywhere.", "help/apples")
+    t.say(f"{conj(t, hero, 'run to help ' + t.ref(woman, 'obj'), 'past')}, and soon all the apples were back "
+          f"in the bag.", "help/apples-picked")
+    t.say(f'"Thank you, dear," {t.said(woman)}, and {t.ref(woman)} gave {t.ref(hero, "obj")} the biggest apple.',
           "help/apples-thanks")
 
 
@@ -1576,13 +1599,13 @@ def eval_texts() -> tuple[list[str], list[str]]:
 def word_types(texts, names: bool = False) -> set[str]:
     """Distinct lower-case words of texts; names (the generator's name lists) left out unless asked."""
     found = {m.group() for text in texts for m in WORD.finditer(text)}
-    return {x.lower() for x in found if names or x not in NAMES}
+    return {x.lower() for x in found if names or x.split("'")[0] not in NAMES}     # Tom, Tom's
 
 
 def coverage(vocabulary: set[str], texts) -> dict:
     """Share of the word types and word tokens of `texts` that are in vocabulary (or are names)."""
     tokens = [m.group() for text in texts for m in WORD.finditer(text)]
-    known = [x in NAMES or x.lower() in vocabulary for x in tokens]
+    known = [x.split("'")[0] in NAMES or x.lower() in vocabulary for x in tokens]
     types = {x.lower(): k for x, k in zip(tokens, known)}
     missing = sorted(x for x, k in types.items() if not k)
     return {"types": sum(types.values()) / len(types), "tokens": sum(known) / len(known),
@@ -1600,10 +1623,12 @@ def corpus_stats(n_stories: int, seed: int = 0, *, window: int = DEFAULT_WINDOW,
     texts = [p.text for p in plans]
     ids = encode_stories(texts, tok)
     lengths = np.array([len(x) for x in ids], dtype=np.int64)
-    bands = {"near": 0, "mid": 0, "far": 0}
+    bands, with_far = {"near": 0, "mid": 0, "far": 0}, 0
     for x in ids:
-        for m in name_mentions(x, tok):
-            bands[band(m.distance, window, layers)] += 1
+        found = [band(m.distance, window, layers) for m in name_mentions(x, tok)]
+        for b in found:
+            bands[b] += 1
+        with_far += "far" in found
     vocabulary = word_types(texts)
     sentences, passages = eval_texts()
     return {
@@ -1613,6 +1638,218 @@ def corpus_stats(n_stories: int, seed: int = 0, *, window: int = DEFAULT_WINDOW,
         "plots": {k: sum(p.plot == k for p in plans) for k in PLOTS},
         "tokens": int(lengths.sum()), "mean_tokens": float(lengths.mean()),
         "min_tokens": int(lengths.min()), "max_tokens": int(lengths.max()),
-        "bands": bands, "window": window, "layers": layers,
+        "token_quartiles": [int(q) for q in np.percentile(lengths, [25, 50, 75])],
+        "bands": bands, "stories_with_far": with_far, "window": window, "layers": layers,
         "eval_coverage": coverage(vocabulary, sentences + passages),
     }
+
+
+# ----------------------------------------------------------------------------------------------
+# more middle productions: the body, the family, seasons, choices, pretend play
+# ----------------------------------------------------------------------------------------------
+
+def m_body(t):                                          # S rubbed her eyes and smiled.
+    e = actor(t)
+    verb, part = t.pick(w.BODY_ACTIONS)
+    t.say(f"{conj(t, e, f'{verb} {{pos}} {part}', 'past')}{t.pick(w.BODY_TAILS)}.", "body")
+
+
+def m_family(t):                                        # Her brother was washing the dishes.
+    e = actor(t)
+    relative, _ = t.pick(w.RELATIVES)
+    job = t.pick(w.HOUSE_JOBS)
+    t.say(*t.pick([
+        lambda: (f"{t.ref(e, 'pos')} {relative} was {inflect(job, 'ing')}.", "family/was-doing"),
+        lambda: (f"{conj(t, e, 'help ' + '{pos} ' + relative + ' ' + job, 'past')}.", "family/helped"),
+        lambda: (f"{t.np(e)} and {e.pro('pos')} parents {inflect(job, 'past', 'their')} together.", "family/parents"),
+        lambda: (f"{t.ref(e, 'pos')} {relative} worked at the {t.pick(w.WORKPLACES)}.", "family/worked"),
+    ])())
+
+
+def m_season(t):                                        # It was spring, and ...
+    season = t.pick(list(w.SEASON_SCENES))
+    one, two = t.rng.sample(w.SEASON_SCENES[season], 2)
+    t.say(f"It was {season}, and {one}. {cap(two)}.", "description/season")
+
+
+def m_choice(t):                                        # "Do you want A or B?" "B, please."
+    e = actor(t)
+    helper = other(t, e)
+    ask = f'"What do you want to eat?" {t.said(helper, "asked")}.'
+    t.say(f'{ask} "Can I have {food_np(t)}, please?" {t.said(e, "answered")}.', "question/what-want")
+
+
+def m_or(t):                                            # "Shall we A or B?" asked S.
+    e = actor(t)
+    first, second = t.rng.sample(t.place["acts"].split("|"), 2)
+    t.say(f'"Shall we {speak(first, True)} or {speak(second, True)}?" {t.said(e, "asked")}.', "question/or")
+
+
+def m_only(t):                                          # There was only one X left, so ...
+    e = actor(t)
+    food = t.pick(FOOD_LISTS["baked"] + FOOD_LISTS["fruit"])
+    them = other(t, e)
+    t.say(f"There was only one {food} left, so {conj(t, e, 'share it with ', 'past')}{t.ref(them, 'obj')}.",
+          "clause/only-so")
+
+
+def m_still(t):                                         # S was still X, but ...
+    e = actor(t)
+    t.say(f"{conj(t, e, 'be still ' + t.pick(w.FEELINGS), 'past')}, but {e.pro()} did not say anything.",
+          "clause/still-but")
+
+
+def m_instead(t):                                       # S wanted to A, but ..., so S B instead.
+    e = actor(t)
+    first, second = t.rng.sample(t.place["acts"].split("|"), 2)
+    why = t.pick(["it was raining", "it was too late", "it was too cold", "the others were busy", "it was getting dark"])
+    t.say(f"{conj(t, e, 'want to ' + first, 'past')}, but {why}, so {e.pro()} "
+          f"{inflect(second, 'past', e.pro('pos'))} instead.", "clause/instead")
+
+
+def m_nearly(t):                                        # S nearly fell over the log, but ...
+    e = actor(t)
+    what = t.pick([f"fall over the {spot(t)}", "slip on a wet leaf", "drop {pos} lunch", "lose {pos} hat",
+                   "trip over a root", f"bump into the {spot(t)}", "miss the bus"])
+    t.say(f"{conj(t, e, 'nearly ' + what, 'past')}, but {t.pick(['just in time', 'luckily'])} {e.pro()} "
+          f"{t.pick(['stopped', 'held on', 'jumped back'])}.", "adverb/nearly")
+
+
+def m_help_me(t):                                       # "Can you help me fix my bike?" "Of course."
+    e = actor(t)
+    helper = other(t, e)
+    ask = f'"Can you help me {t.pick(w.HELP_REQUESTS)}?" {t.said(e, "asked")}.'
+    t.say(f'{ask} "{t.pick(["Of course", "Sure", "Yes, I can"])}," {t.said(helper, "answered")}.', "question/help")
+
+
+def m_pretend(t):                                       # They played pretend: A was a king, B was a dragon.
+    e = actor(t)
+    them = other(t, e)
+    one, two = t.rng.sample(w.ROLES, 2)
+    t.say(f"{t.np(e)} and {t.np(them)} played a game of pretend. {cap(e.pro())} was {a(one)}, "
+          f"and {t.np(them)} was {a(two)}.", "pretend")
+
+
+def m_superlative(t):                                   # It was the biggest X she had ever seen.
+    e = actor(t)
+    animal = animal_here(t)
+    t.say(f"{conj(t, e, f'see {a(animal)}', 'past')}. It was the {t.pick(w.SUPERLATIVES)} {animal} "
+          f"{e.pro()} had ever seen.", "superlative")
+
+
+def m_someones(t):                                      # S found the farmer's hat and gave it back.
+    e = actor(t)
+    owner = t.pick(["farmer", "baker", "teacher", "little boy", "old man", "lady", "postman", "gardener"])
+    thing = t.pick(THING_LISTS["clothes"] + THING_LISTS["paper"])
+    t.say(f"{conj(t, e, f'find the {owner}' + chr(39) + f's {thing} {where(t)}', 'past')} and gave it back.",
+          "possessive")
+
+
+def m_hear(t):                                          # "Can you hear that?" "It's a cow mooing."
+    e = actor(t)
+    animal = t.pick([x for x in t.place["animals"].split() if x in w.ANIMAL_SOUNDS] or ["bird"])
+    ask = f'"Can you hear that?" {t.said(e, "asked")}.'
+    t.say(f'{ask} "It is {a(animal)} {inflect(w.ANIMAL_SOUNDS.get(animal, "sing"), "ing")}," '
+          f'{t.said(other(t, e), "answered")}.', "question/hear")
+
+
+def m_grow_up(t):                                       # "When I grow up, I want to be a vet," said S.
+    e = actor(t)
+    t.say(f'"When I grow up, I want to be {a(t.pick(w.JOBS))}," {t.said(e)}.', "dialogue/grow-up")
+
+
+def m_now(t):                                           # "Now we can ...," said S.
+    e = actor(t)
+    t.say(f'"Now we can {speak(activity(t), True)}," {t.said(e)}, and {e.pro()} '
+          f'{t.pick(["smiled", "clapped", "laughed", "jumped up"])}.', "dialogue/now")
+
+
+def m_these(t):                                         # "Are these your X?" "Yes, they are."
+    e = actor(t)
+    thing = plural(t.pick(THING_LISTS["clothes"] + THING_LISTS["toy"] + ["key", "glove", "coin"]))
+    ask = f'"Are these your {thing}?" {t.said(e, "asked")}.'
+    t.say(f'{ask} "Yes, they are. Thank you very much!" {t.said(other(t, e), "answered")}.', "question/these")
+
+
+def m_rained(t):                                        # It rained all morning, and ...
+    verb = t.pick(list(AFTER_WEATHER))
+    t.say(f"It {_verb_form(verb, 'past')} all {t.pick(['morning', 'afternoon', 'night', 'day'])}, and "
+          f"{t.pick(AFTER_WEATHER[verb])}.", "description/rained")
+
+
+AFTER_WEATHER = {"rain": ["the puddles grew bigger and bigger", "the grass was wet", "everyone stayed inside"],
+                 "snow": ["the ground was white", "the roofs were white", "the roads were quiet"],
+                 "pour": ["the river was full", "the garden turned to mud", "the gutters overflowed"],
+                 "drizzle": ["the windows were wet", "the air smelled fresh", "the path was shiny"]}
+
+
+def m_talk(t):                                          # A and B talked about ... for a long time.
+    e = actor(t)
+    them = other(t, e)
+    t.say(f"{t.np(e)} and {t.np(them)} talked about {t.pick(w.TOPICS)} {t.pick(w.TALK_AFTER)}.", "talk")
+
+
+MIDDLE += [m_body, m_family, m_season, m_choice, m_or, m_only, m_still, m_instead, m_nearly, m_help_me,
+           m_pretend, m_superlative, m_someones, m_hear, m_grow_up, m_now, m_these, m_rained, m_talk]
+
+
+def m_event(t):                                         # Opener, a leaf floated down the stream.
+    hero = t.cast["hero"]
+    event = t.pick(w.SMALL_EVENTS).format(pos=t.ref(hero, "pos"))
+    t.say(f"{t.pick(w.TIME_OPENERS)}, {event}.", "event")
+
+
+def m_vehicle(t):                                       # S watched a red bus go by, and waved.
+    e = actor(t)
+    vehicle = a(t.pick(w.COLOURS) + " " + t.pick(w.VEHICLES))
+    t.say(f"{conj(t, e, f'watch {vehicle} go by', 'past')}, and "
+          f"{e.pro()} waved at the driver.", "svo+and/vehicle")
+
+
+def m_lives(t):                                         # "An owl lives in that tree," said S.
+    e = actor(t)
+    animal = animal_here(t)
+    t.say(f'"{cap(a(animal))} lives {where(t)}," {t.said(e)}. "I see it every day."', "dialogue/lives")
+
+
+def m_meal(t):                                          # After lunch, S V.
+    e = actor(t)
+    t.say(f"After {t.pick(w.MEALS)}, {conj(t, e, person_vp(t), 'past')}.", "clause/after-meal")
+
+
+def m_first_time(t):                                    # It was the first time she had flown a kite.
+    e = actor(t)
+    t.say(f"It was the {t.pick(w.ORDINALS[:5])} time that {conj(t, e, 'have ' + inflect(activity(t), 'pp', '{pos}'), 'past')}.",
+          "past-perfect/first-time")
+
+
+MIDDLE += [m_event, m_vehicle, m_lives, m_meal, m_first_time]
+
+
+def main(argv=None):
+    """python3 -m minimistral.training.corpus [n_stories] [window] [layers]: print corpus_stats."""
+    import sys
+    import time
+
+    args = [int(x) for x in (sys.argv[1:] if argv is None else argv)]
+    n, window, layers = (args + [2000, DEFAULT_WINDOW, DEFAULT_LAYERS][len(args):])[:3]
+    start = time.perf_counter()
+    s = corpus_stats(n, window=window, layers=layers)
+    seconds = time.perf_counter() - start
+    bands, cov = s["bands"], s["eval_coverage"]
+    total = sum(bands.values())
+    print(f"stories {s['stories']} (seed 0), W = {window}, k = {layers}, reach k (W - 1) = {layers * (window - 1)}")
+    print(f"distinct words {s['distinct_words']} without names, {s['distinct_words_with_names']} with them")
+    print(f"sentence shapes {s['shapes']}; plots {s['plots']}")
+    print(f"tokens {s['tokens']:,}; per story mean {s['mean_tokens']:.1f}, min {s['min_tokens']}, "
+          f"quartiles {s['token_quartiles']}, max {s['max_tokens']}")
+    print(f"name re-mentions {total:,}: " + ", ".join(f"{k} {v:,} ({v / total:.1%})" for k, v in bands.items()))
+    print(f"stories with a far re-mention: {s['stories_with_far']} of {s['stories']}")
+    print(f"hand-written eval set: {cov['n_types']} word types, {cov['n_tokens']} words; covered "
+          f"{cov['types']:.1%} of types, {cov['tokens']:.1%} of words")
+    print(f"not covered: {' '.join(cov['missing'])}")
+    print(f"({seconds:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -36,9 +36,9 @@ Anton Bruno Cyril Dario Ezra Idris Jonas Kenji Milan Rafael
 
 PET_NAMES = """
 Biscuit Coco Buddy Luna Oreo Milo Pip Bella Charlie Toby Bingo Barney Dotty Fido Goldie
-Hopper Jasper Kiki Nibbles Pickles Rex Scout Smudge Sparky Speedy Squeaky Trixie Waffles Ziggy
+Hopper Jasper Kiki Pickles Rex Scout Smudge Sparky Speedy Squeaky Trixie Waffles Ziggy
 Zeus Nala Simba Cinnamon Dusty Fudge Gizmo Inky Jellybean Juno Kip Marley Noodle Pixie Quincy
-Rufus Sasha Sox Taffy Tilly Tofu Wiggles Bandit Benji Buster Caramel Chester Dexter Domino Flash
+Rufus Sasha Sox Taffy Tilly Tofu Wiggles Bandit Benji Buster Caramel Chester Dexter Domino
 Harley Jax Loki Louie Mocha Momo Nugget Oakley Paddy Pogo Rascal Rolo Scamp Skippy Snickers
 Sprinkles Tigger Tuffy Waldo Wally Zorro Angus Bambi Bramble Dipsy Elmo Fizz Flopsy Izzy Jingles
 Kermit Nemo Reggie Thumper Tux Winnie Zippy Patches
@@ -88,17 +88,17 @@ mouse mice; sheep sheep; fish fish; deer deer; child children; foot feet; tooth 
 goose geese; man men; woman women; leaf leaves; loaf loaves; knife knives; wolf wolves;
 shelf shelves; calf calves; half halves; scarf scarves; potato potatoes; tomato tomatoes;
 person people; hoof hooves; moose moose; mango mangoes; echo echoes; hero heroes;
-volcano volcanoes; buffalo buffaloes; grass grass; wheat wheat; corn corn; hay hay
+volcano volcanoes; buffalo buffaloes; goldfish goldfish; grass grass; wheat wheat; corn corn; hay hay
 """.strip().strip(";").split(";"))
 
 # pets: what each kind of animal is, sounds like and does, so a pet stays one animal all story
 PETS = {
     "dog": dict(cover="fur", part="tail", sound="bark", move="run", food="bones", bed="basket",
-                tricks=["wag {pos} tail", "fetch a stick", "chase {pos} tail", "roll over",
+                tricks=["wag {pos} tail", "fetch a stick", "chase {pos} tail", "roll over", "bury a bone",
                         "dig a hole", "sniff the ground", "jump up and down", "lick {pos} nose"]),
     "puppy": dict(cover="fur", part="tail", sound="yap", move="run", food="biscuits for puppies",
                   bed="basket", tricks=["wag {pos} tail", "chew an old sock", "chase {pos} tail",
-                                        "tumble over {pos} own paws", "sniff every flower"]),
+                                        "tumble over {pos} own paws", "sniff every flower", "chew a bone"]),
     "cat": dict(cover="fur", part="tail", sound="meow", move="trot", food="fish", bed="cushion",
                 tricks=["purr loudly", "wash {pos} face", "stretch {pos} legs", "curl up in a ball",
                         "chase a piece of string", "chase a butterfly"]),
@@ -137,7 +137,7 @@ PETS = {
 
 # wild and farm animals met on the way: (singular, group) ; groups choose actions and sounds
 ANIMALS = dict(pair.split(":") for pair in """
-fly:insect heron:water otter:water
+fly:insect heron:water otter:water grasshopper:insect goldfish:water
 bird:bird robin:bird crow:bird owl:bird seagull:bird pigeon:bird swan:water goose:water duck:water
 duckling:water frog:water fish:water crab:beach squirrel:small rabbit:small hedgehog:small
 mouse:small fox:small deer:grazer cow:grazer sheep:grazer horse:grazer donkey:grazer goat:grazer
@@ -180,7 +180,7 @@ ANIMAL_SOUNDS = {   # base-form verb of the sound an animal makes
 
 # things a child carries, plays with, loses and finds, by kind; the kind decides the verbs
 THINGS = {
-    "toy": """ball kite doll teddy bear toy car toy train toy boat robot puzzle spinning top drum
+    "toy": """truck sled toy ship ball kite doll teddy bear toy car toy train toy boat robot puzzle spinning top drum
               whistle marble balloon puppet rocket toy dinosaur building block rubber duck jump rope
               hoop skateboard scooter music box paper plane toy soldier rag doll toy horse""",
     "clothes": """hat cap scarf glove mitten sock shoe boot coat jacket sweater dress shirt raincoat
@@ -192,6 +192,7 @@ THINGS = {
                lamp candle clock key mirror brush comb toothbrush torch rope ladder bell broom
                watering can spade shovel hammer net fishing rod tent tray vase""",
     "nature": """shell stone feather leaf stick acorn pine cone flower seed egg conker twig""",
+    "little": """key coin button bead star marble badge sticker whistle ring""",
 }
 
 THING_ADJECTIVES = {
@@ -200,6 +201,7 @@ THING_ADJECTIVES = {
     "paper": "old new thick thin little big favourite secret colourful",
     "home": "old new little big heavy light shiny empty full cracked clean dirty",
     "nature": "smooth round tiny little big shiny pretty strange special perfect",
+    "little": "shiny tiny little gold silver lucky old new special",
 }
 
 # verbs that go with each kind of thing (base forms; the thing follows)
@@ -212,6 +214,7 @@ THING_VERBS = {
     "paper": ["read", "open", "close", "write in", "draw on", "fold", "colour", "sign", "post"],
     "home": ["fill", "empty", "open", "carry", "polish", "fix", "borrow", "return", "use"],
     "nature": ["collect", "count", "study", "paint", "smell", "save", "polish", "plant"],
+    "little": ["count", "collect", "polish", "swap", "keep", "lose", "thread", "flip"],
 }
 
 # food by kind: (nouns, adjectives, verbs that go with them)
@@ -242,22 +245,11 @@ PLURAL_FOODS = set("pea bean grape raisin nut blueberry raspberry noodle cherry 
 DRINKS = "milk juice water lemonade tea cocoa".split()
 DRINK_VERBS = ["drink", "sip", "pour", "spill", "share", "warm up"]
 
-MEALS = "breakfast lunch dinner supper tea a picnic a snack".split()
+MEALS = ["breakfast", "lunch", "dinner", "supper", "tea", "the picnic", "a snack", "school"]
 
 # ----------------------------------------------------------------------------------------------
 # people without names, places, weather, time
 # ----------------------------------------------------------------------------------------------
-
-# (description, pronoun) of grown-ups and others met in a story
-PEOPLE = [
-    ("an old man", "he"), ("an old woman", "she"), ("a kind lady", "she"), ("a tall man", "he"),
-    ("the baker", "he"), ("the farmer", "she"), ("the teacher", "she"), ("the librarian", "he"),
-    ("a police officer", "she"), ("a bus driver", "he"), ("a fisherman", "he"), ("the gardener", "he"),
-    ("the shopkeeper", "she"), ("a young woman", "she"), ("a nurse", "he"), ("a doctor", "she"),
-    ("a firefighter", "he"), ("the postman", "he"), ("a painter", "she"), ("the zookeeper", "she"),
-    ("a little boy", "he"), ("a little girl", "she"), ("a man with a big hat", "he"),
-    ("a woman with a red umbrella", "she"), ("the lady next door", "she"), ("the man at the gate", "he"),
-]
 
 FAMILY = [("Mom", "she"), ("Dad", "he"), ("Grandma", "she"), ("Grandpa", "he"),
           ("Mum", "she"), ("Granny", "she"), ("Papa", "he"), ("Mama", "she"), ("Aunt May", "she"),
@@ -275,7 +267,7 @@ PLACES = {
                       "skip along the path|play hide and seek|jump over the puddles"),
     "beach": dict(at="at the beach", ground="sand",
                   spots="rocks|waves|sand dunes|pier|rock pool|beach hut|lighthouse|old boat",
-                  animals="seagull crab fish seal", people="a fisherman:he|a lifeguard:she|an ice cream seller:he",
+                  animals="seagull crab fish seal whale turtle", people="a fisherman:he|a lifeguard:she|an ice cream seller:he",
                   acts="build a sandcastle|collect shells|swim in the sea|splash in the waves|"
                        "dig a big hole|look for crabs|paddle in the water|walk along the shore|"
                        "bury {pos} feet in the sand|write {pos} name in the sand"),
@@ -288,7 +280,7 @@ PLACES = {
                         "follow a narrow path|hide behind a tree|jump across the stream"),
     "farm": dict(at="on the farm", ground="mud",
                  spots="barn|field|fence|hay stack|pond|gate|tractor|stable|chicken coop|orchard",
-                 animals="cow pig sheep hen horse goat duck chick piglet lamb donkey",
+                 animals="cow pig sheep hen horse goat duck chick piglet lamb donkey crow",
                  people="the farmer:she|a farm boy:he|the farmer's wife:she",
                  acts="feed the chickens|collect eggs|pat the horses|pick apples|watch the piglets|"
                       "brush the pony|throw grain to the hens|ride on the tractor|jump in the hay|"
@@ -316,13 +308,13 @@ PLACES = {
                      "laugh at the penguins|ride the little train|buy a balloon"),
     "lake": dict(at="at the lake", ground="grass",
                  spots="water|jetty|reeds|boat house|bridge|big stone|willow tree",
-                 animals="swan duck frog fish goose dragonfly tadpole", people="a fisherman:he|a man in a boat:he",
+                 animals="swan duck frog fish goose dragonfly tadpole turtle", people="a fisherman:he|a man in a boat:he",
                  acts="throw stones into the water|watch the fish|sail a paper boat|feed the swans|"
                       "catch tadpoles in a net|dip {pos} toes in the water|row a little boat|"
                       "skip stones"),
     "meadow": dict(at="in the meadow", ground="grass",
                    spots="hill|big oak|gate|stream|stone wall|flowers|haystack",
-                   animals="butterfly bee ladybird rabbit sheep cow", people="a shepherd:he|an old woman:she",
+                   animals="butterfly bee ladybird rabbit sheep cow grasshopper crow", people="a shepherd:he|an old woman:she",
                    acts="roll down the hill|pick flowers|chase butterflies|lie in the grass|"
                         "watch the clouds|fly a kite|make a daisy chain|run as fast as the wind"),
     "playground": dict(at="at the playground", ground="sand",
@@ -337,7 +329,7 @@ PLACES = {
                         "rake the leaves|look for snails|swing on the old swing|hang up the washing"),
     "river": dict(at="by the river", ground="grass",
                   spots="bridge|bank|stepping stones|old mill|reeds|boat|weeping willow",
-                  animals="duck swan fish frog heron otter", people="a fisherman:he|a man with a dog:he",
+                  animals="duck swan fish frog heron otter turtle", people="a fisherman:he|a man with a dog:he",
                   acts="throw sticks into the water|watch the boats|cross the stepping stones|"
                        "look for frogs|have a picnic on the bank|sail a toy boat"),
     "town": dict(at="in town", ground="pavement",
@@ -347,7 +339,7 @@ PLACES = {
                       "visit the toy shop|buy bread at the bakery|cross the busy road"),
     "home": dict(at="at home", ground="floor", name="house",
                  spots="kitchen table|sofa|window|stairs|back door|big cupboard|fireplace|bookcase|rug",
-                 animals="spider fly mouse bird cat", people="the lady next door:she|the postman:he",
+                 animals="spider fly mouse bird cat goldfish", people="the lady next door:she|the postman:he",
                  acts="bake cookies|build a den out of blankets|read a book|paint a picture|play a board game|"
                       "set the table|tidy {pos} room|build a tower of blocks|play with {pos} toys|"
                       "sing songs by the fire|make a paper boat|look out of the window"),
@@ -363,8 +355,6 @@ HOME_SPOTS = [
     "bath", "toy box", "laundry basket", "sink", "fridge", "coat rack", "piano", "desk", "bookcase",
     "curtains", "pillow", "blanket", "boots", "car seat", "dog basket"]
 
-ROOMS = ["kitchen", "bedroom", "living room", "bathroom", "hall", "attic", "garage", "porch",
-         "playroom", "cellar"]
 
 # prepositions for "where": on the table, under the bed, behind the door ...
 PREPOSITIONS = ["under", "behind", "next to", "near", "beside", "on", "in", "inside", "by",
@@ -389,13 +379,12 @@ WEATHER_SENTENCES = [   # complete short clauses, past tense
 
 TIMES_OF_DAY = "morning afternoon evening night day".split()
 DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-SEASONS = "spring summer autumn winter".split()
 
 TIME_OPENERS = [   # "{opener}, she ..."
     "In the morning", "After breakfast", "After lunch", "That afternoon", "In the evening",
     "Later that day", "Soon", "Then", "Later", "A little later", "Before dinner", "After a while",
     "All of a sudden", "Suddenly", "At first", "Next", "After that", "Just then", "At noon",
-    "An hour later", "A few minutes later", "Meanwhile", "Right away", "At that moment", "Once again",
+    "An hour later", "Half an hour later", "A few minutes later", "Meanwhile", "Right away", "At that moment", "Once again",
     "In the end", "Before long", "Every day", "Sometimes", "Quietly", "Slowly", "Carefully",
     "Happily", "Luckily", "Sadly", "Without a word", "With a big smile", "For a long time",
     "The next morning", "The next day", "On Saturday", "On Sunday", "On Monday",
@@ -416,6 +405,11 @@ DEGREE = ["very", "really", "so", "too", "a little", "quite", "rather", "extreme
 FEELINGS = """happy sad angry scared afraid excited tired sleepy hungry thirsty proud shy brave
 worried surprised lonely bored curious grumpy calm cheerful nervous upset glad sorry busy cross
 jolly puzzled amazed delighted hopeful thankful grateful unhappy cosy silly""".split()
+
+GOOD_FEELINGS = """happy excited proud brave glad calm cheerful jolly delighted hopeful thankful grateful
+cosy curious amazed""".split()
+BAD_FEELINGS = """sad angry scared afraid tired sleepy hungry thirsty shy worried lonely bored grumpy nervous
+upset cross puzzled unhappy""".split()
 
 # "because ..." reasons for a feeling (past tense clauses with {he} / {his})
 FEELING_REASONS = {
@@ -460,9 +454,84 @@ EXCLAMATIONS = ["Look at that", "Wow", "Oh no", "Hooray", "Watch out", "Come bac
                 "Good job", "Hello", "Goodbye", "Ouch", "Yippee", "Shh", "Thank you", "Of course",
                 "Hold on", "Not again", "What fun", "Oh my", "Come on", "I did it", "Look out"]
 
-SECRETS = ["I have a secret plan", "Do not tell anyone", "Let us be very quiet",
+SECRETS = ["I have a secret plan", "Do not tell anyone", "Let us be very quiet", "We need to talk", "I do not have any more sweets",
            "I think it is hiding", "We must not wake the baby", "I know where to look",
            "It is a surprise", "Can you keep a secret", "Follow me"]
 
 TREATS = ["a cup of cocoa", "a warm bath", "a bedtime story", "a big hug", "a slice of cake",
           "a glass of milk", "some hot soup", "a bowl of popcorn", "a piece of toast with honey"]
+
+# ----------------------------------------------------------------------------------------------
+# more everyday words: the body, the family, jobs, seasons, pretend play
+# ----------------------------------------------------------------------------------------------
+
+BODY_ACTIONS = [   # (verb, body part): "she rubbed her eyes"
+    ("rub", "eyes"), ("scratch", "head"), ("wash", "hands"), ("wash", "face"), ("wiggle", "toes"),
+    ("shake", "head"), ("nod", "head"), ("clap", "hands"), ("stamp", "feet"), ("cover", "ears"),
+    ("hold", "nose"), ("brush", "teeth"), ("brush", "hair"), ("bump", "knee"), ("hurt", "arm"),
+    ("lick", "lips"), ("blow", "nose"), ("close", "eyes"), ("open", "mouth"), ("fold", "arms"),
+    ("cross", "fingers"), ("shrug", "shoulders"), ("touch", "toes"), ("stretch", "arms"),
+    ("bend", "knees"), ("pat", "tummy"), ("wave", "hand"), ("hurt", "finger"), ("bite", "tongue"),
+    ("hold out", "hand"), ("rest", "chin on {pos} hands"), ("pull", "ear"), ("wipe", "nose"),
+    ("bump", "head"), ("shake", "leg"), ("wiggle", "loose tooth"), ("turn", "back"), ("scrunch up", "face"), ("puff out", "cheeks"),
+]
+BODY_TAILS = ["", " and smiled", " and sighed", " and laughed", " and waited", " and thought hard",
+              " three times", " very slowly", " and yawned"]
+
+RELATIVES = [("sister", "she"), ("brother", "he"), ("baby brother", "he"), ("baby sister", "she"),
+             ("father", "he"), ("mother", "she"), ("grandfather", "he"), ("grandmother", "she"),
+             ("aunt", "she"), ("uncle", "he"), ("big sister", "she"), ("big brother", "he")]
+
+HOUSE_JOBS = ["wash the dishes", "sweep the floor", "mend the fence", "carry the shopping", "cook dinner",
+              "paint the front door", "feed the baby", "make the beds", "water the plants", "clean the windows",
+              "dry the cups", "fold the clothes", "drive to the shops", "sell eggs at the gate", "light the fire",
+              "bake bread", "dig the vegetable patch", "mend a torn coat", "wrap a present", "write a letter",
+              "sew on a button", "stand on a ladder", "sort the socks", "polish the shoes", "lay the table"]
+
+HELP_REQUESTS = ["fix my bike", "get the box down from the shelf", "find my other shoe", "tie my laces",
+                 "open this jar", "bring the chairs in", "hang up my coat", "draw a horse", "build a tower",
+                 "carry my bag", "zip up my coat", "count the spoons", "tidy my room", "feed the fish",
+                 "look for my keys", "read this word", "put on my boots", "blow up this balloon",
+                 "reach the door handle"]
+
+JOBS = """doctor teacher farmer baker pilot sailor vet painter firefighter nurse astronaut zookeeper
+driver singer dancer gardener builder fisherman librarian postman cook police officer""".split()
+
+ROLES = """king queen prince princess pirate giant dragon knight wizard fairy doctor teacher astronaut
+sailor robot monster ghost explorer shopkeeper mermaid lion tiger""".split()
+
+TOPICS = ["dinosaurs", "the stars", "their favourite animals", "the holidays", "school", "the sea",
+          "what they wanted to be", "the moon", "ghosts", "pirates and treasure", "their dreams",
+          "the best games", "castles and knights", "rockets and planets", "the biggest animal in the world"]
+
+SEASON_SCENES = {
+    "spring": ["the first flowers were coming up", "birds were busy with their nests", "there were lambs in the fields",
+               "the trees had tiny green buds"],
+    "summer": ["the days were long and hot", "the grass was dry and yellow", "bees buzzed all day long",
+               "everyone wore shorts and sun hats"],
+    "autumn": ["the trees were orange and brown", "apples fell from the trees", "the mornings were misty",
+               "conkers lay on the ground"],
+    "winter": ["the ponds were frozen", "the nights were long and cold", "there was frost on every window",
+               "everyone wore hats and gloves"],
+}
+
+SUPERLATIVES = "biggest smallest tallest fastest funniest loudest prettiest oldest strangest fattest".split()
+
+TALK_AFTER = ["for a long time", "all the way home", "until it was dark", "over lunch", "on the way to school"]
+
+SMALL_EVENTS = [   # things that happen around the characters (past tense; {pos} is the hero's)
+    "a leaf floated down the stream", "a ladybird landed on {pos} hand", "the wind blew {pos} hat off",
+    "a door banged somewhere", "the sun went behind a cloud", "a plane flew high above the clouds",
+    "the clock struck twelve", "a car drove past", "the lights went out for a moment",
+    "the kettle whistled in the kitchen", "a bell rang in the distance", "a dog howled far away",
+    "a snowflake melted on {pos} nose", "the church bells rang", "a balloon floated up into the sky",
+    "somebody laughed behind the wall", "a red bus stopped at the corner", "the rain stopped all at once",
+    "a tiny spider let itself down on a thread", "a boat with white sails went by", "the stars came out one by one",
+    "a loud noise came from the garden", "the postman rang the bell", "an apple fell from a branch",
+    "some children ran past, laughing", "two boys were kicking a ball against a wall", "it was already getting dark",
+]
+
+VEHICLES = ["bus", "car", "train", "boat", "tractor", "bike", "ship", "plane", "truck", "van", "taxi", "scooter"]
+
+WORKPLACES = ["bakery", "hospital", "school", "farm", "post office", "library", "shop", "station", "museum",
+              "fire station", "zoo", "market", "garage", "harbour"]

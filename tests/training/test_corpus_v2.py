@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minimistral.training import corpus, words
+from minimistral.training import corpus, grammar, words
 
 ROOT = Path(__file__).resolve().parents[2]
 PRONOUN_WORDS = {"she": {"she", "her", "herself"}, "he": {"he", "him", "his", "himself"}}
@@ -186,7 +186,7 @@ def test_vocabulary_and_sentence_shapes(plans):
     texts = [p.text for p in plans]
     assert len(corpus.word_types(texts)) >= 1500                       # names not counted
     assert len({s.shape for p in plans for s in p.sentences}) >= 40
-    assert len(corpus.MIDDLE) >= 40
+    assert len(grammar.MIDDLE) >= 40
     assert len(set(p.plot for p in plans)) == len(corpus.PLOTS)
 
 

@@ -549,8 +549,8 @@ def m_because(t):                                       # S was FEELING because 
 
 def m_because_act(t):                                   # S V O because S wanted to V.
     e = actor(t)
-    t.say(f"{conj(t, e, person_vp(t), 'past')} because {e.pro()} wanted to {inflect(activity(t), 'base', e.pro('pos'))}.",
-          "clause/because-want")
+    first = conj(t, e, person_vp(t), "past")
+    t.say(f"{first} because {e.pro()} wanted to {inflect(activity(t), 'base', e.pro('pos'))}.", "clause/because-want")
 
 
 def m_so(t):                                            # S was FEELING, so S V.
@@ -599,8 +599,8 @@ def m_while(t):                                         # While S was V-ing, an 
     e = actor(t)
     first = conj(t, e, activity(t), "prog")
     animal = animal_here(t)
-    t.say(f"While {first}, {a(animal)} came and {t.pick(['watched', 'sat down nearby', 'ran past', 'looked at ' + e.pro('obj')])}.",
-          "clause/while")
+    did = t.pick(["watched", "sat down nearby", "ran past", "looked at " + e.pro("obj")])
+    t.say(f"While {first}, {a(animal)} came and {did}.", "clause/while")
 
 
 def m_until(t):                                         # S V until ...
@@ -637,7 +637,8 @@ def m_there_were(t):                                    # There were N animals P
 def m_place(t):                                         # The place was ADJ and ADJ.
     adj1, adj2 = t.rng.sample(["quiet", "busy", "big", "sunny", "green", "pretty", "noisy", "peaceful",
                                 "full of people", "cool", "bright", "lovely", "wet", "muddy"], 2)
-    t.say(f"The {t.place.get('name', t.place_name)} was {adj1} and {adj2}, and {t.pick(w.WEATHER_SENTENCES)}.", "description/place")
+    name = t.place.get("name", t.place_name)
+    t.say(f"The {name} was {adj1} and {adj2}, and {t.pick(w.WEATHER_SENTENCES)}.", "description/place")
 
 
 def m_spot(t):                                          # The spot was ADJ, with ...
@@ -678,8 +679,9 @@ def m_pet_sound(t):                                     # P barked at the animal
         return m_heard(t)
     animal = animal_here(t)
     sound = inflect(w.PETS[pet.kind]["sound"], "past")
-    t.say(f"{t.ref(pet)} {sound} at {a(animal)}, and the {animal} {t.pick(['ran away', 'did not move', 'looked back', 'hid'])}.",
-          "pet/sound")
+    who = t.ref(pet)
+    then = t.pick(["ran away", "did not move", "looked back", "hid"])
+    t.say(f"{who} {sound} at {a(animal)}, and the {animal} {then}.", "pet/sound")
 
 
 def m_pet_move(t):                                      # P moved PP, and S followed.
@@ -775,7 +777,8 @@ def m_pet_habit(t):                                     # "P loves bones," said 
         return m_like(t)
     e, info = actor(t), w.PETS[pet.kind]
     habit = inflect(t.pick(info["tricks"]), "3s", pet.pro("pos"))
-    then = t.pick([f"{habit} every day", f"has the {t.pick(['softest', 'shiniest', 'nicest'])} {info['cover']} in the world",
+    best = t.pick(["softest", "shiniest", "nicest"])
+    then = t.pick([f"{habit} every day", f"has the {best} {info['cover']} in the world",
                    f"{inflect(info['sound'], '3s')} when {pet.pro()} is happy"])
     t.say(f'"{t.name(pet)} loves {info["food"]}," {t.said(e)}. "And {pet.pro()} {then}."',
           "dialogue/present-habit")
@@ -823,8 +826,9 @@ def m_compare(t):                                       # The animal was bigger 
 
 
 def m_exclaim(t):                                       # What a ADJ day it was!
-    what = t.pick([f"What {a(t.pick(['lovely', 'busy', 'strange', 'funny', 'wonderful', 'long']))} day it was!",
-                   f"How {t.pick(['tall', 'big', 'small', 'noisy', 'funny', 'quick'])} the {plural(animal_here(t))} were!"])
+    day = a(t.pick(["lovely", "busy", "strange", "funny", "wonderful", "long"]))
+    how = t.pick(["tall", "big", "small", "noisy", "funny", "quick"])
+    what = t.pick([f"What {day} day it was!", f"How {how} the {plural(animal_here(t))} were!"])
     t.say(what, "exclamation")
 
 
@@ -855,7 +859,8 @@ def m_call(t):                                          # "Come here, P!" called
         return m_shout(t)
     call = f'"{t.pick(["Come here", "Look", "Where are you", "Good", "Wait"])}, {t.name(pet)}!" {t.said(e, "called")}.'
     move = inflect(w.PETS[pet.kind]["move"], "past")
-    t.say(f"{call} {t.name(pet)} {move} {t.pick(['over', 'back', 'to ' + e.pro('obj'), 'across the ' + t.place['ground']])}.",
+    came = f"{t.name(pet)} {move}"
+    t.say(f"{call} {came} {t.pick(['over', 'back', 'to ' + e.pro('obj'), 'across the ' + t.place['ground']])}.",
           "dialogue/call")
 
 
@@ -915,7 +920,8 @@ def m_still(t):                                         # S was still X, but ...
 def m_instead(t):                                       # S wanted to A, but ..., so S B instead.
     e = actor(t)
     first, second = t.rng.sample(t.place["acts"].split("|"), 2)
-    why = t.pick(["it was raining", "it was too late", "it was too cold", "the others were busy", "it was getting dark"])
+    why = t.pick(["it was raining", "it was too late", "it was too cold", "the others were busy",
+                  "it was getting dark"])
     t.say(f"{conj(t, e, 'want to ' + first, 'past')}, but {why}, so {e.pro()} "
           f"{inflect(second, 'past', e.pro('pos'))} instead.", "clause/instead")
 
@@ -1028,7 +1034,8 @@ def m_meal(t):                                          # After lunch, S V.
 
 def m_first_time(t):                                    # It was the first time she had flown a kite.
     e = actor(t)
-    t.say(f"It was the {t.pick(w.ORDINALS[:5])} time that {conj(t, e, 'have ' + inflect(activity(t), 'pp', '{pos}'), 'past')}.",
+    nth = t.pick(w.ORDINALS[:5])
+    t.say(f"It was the {nth} time that {conj(t, e, 'have ' + inflect(activity(t), 'pp', '{pos}'), 'past')}.",
           "past-perfect/first-time")
 
 
@@ -1120,9 +1127,10 @@ def intro_hero(t: Teller, hero: Entity):
     t.say(*t.pick([
         lambda: (f"Once upon a time, there was {a(size + ' ' + hero.kind)} named {t.name(hero)}.", "open/once"),
         lambda: (f"{t.name(hero)} was {a(age + '-year-old ' + hero.kind)} who lived in {a(t.pick(w.PLACE_LOOKS))} "
-                 f"house near the {t.pick(list(w.PLACES))}.", "open/age"),
-        lambda: (f"In {a(t.pick(w.PLACE_LOOKS))} little {t.pick(['town', 'village'])} by the {t.pick(['sea', 'river', 'hills', 'forest', 'lake'])}, "
-                 f"there lived {a(hero.kind)} called {t.name(hero)}.", "open/lived"),
+                 f"house near the {t.pick([p for p in w.PLACES if p != 'home'])}.", "open/age"),
+        lambda: (f"In {a(t.pick(w.PLACE_LOOKS))} little {t.pick(['town', 'village'])} by the "
+                 f"{t.pick(['sea', 'river', 'hills', 'forest', 'lake'])}, there lived {a(hero.kind)} called "
+                 f"{t.name(hero)}.", "open/lived"),
         lambda: (f"{t.name(hero)} was {a(size + ' ' + hero.kind)} who loved to "
                  f"{inflect(activity(t), 'base', hero.pro('pos'))}.", "open/loved"),
         lambda: (f"One {t.pick(w.WEATHER_ADJECTIVES)} morning, {a(hero.kind)} named "
@@ -1208,7 +1216,8 @@ def ending(t: Teller, hero: Entity, habits: list[str], lessons: list[str]):
             lambda: (f"From that day on, {t.ref(hero)} always "
                  f"{inflect(t.pick(habits), 'past', hero.pro('pos'))}.", "moral/from-that-day"),
             lambda: (f"{t.ref(hero)} learned that {t.pick(lessons)}.", "moral/learned"),
-            lambda: (f"{t.ref(hero)} never forgot that {t.pick(['day', 'morning', 'afternoon'])}.", "moral/never-forgot"),
+            lambda: (f"{t.ref(hero)} never forgot that {t.pick(['day', 'morning', 'afternoon'])}.",
+                     "moral/never-forgot"),
         ])())
     t.say(*t.pick([
         lambda: (f"That night, {t.ref(hero)} fell asleep with a smile on {hero.pro('pos')} face.", "end/asleep"),
@@ -1327,7 +1336,8 @@ def plot_help(t: Teller):
     set_place(t, ["park", "forest", "garden", "town", "river", "meadow", "lake"])
     hero, pet, parent = opening(t)
     friend = intro_friend(t, hero, away=t.chance(0.8))
-    t.say(f"One {t.pick(w.TIMES_OF_DAY[:3])}, {conj(t, team(t, ('hero', 'pet', 'friend')), 'go to the ' + t.place_name, 'past')}.",
+    when = t.pick(w.TIMES_OF_DAY[:3])
+    t.say(f"One {when}, {conj(t, team(t, ('hero', 'pet', 'friend')), 'go to the ' + t.place_name, 'past')}.",
           "help/go")
     middle(t, t.pos + t.rng.randint(15, 45))
     problem = t.pick(HELP_PROBLEMS)
@@ -1407,8 +1417,8 @@ def plot_make(t: Teller):
     t.say(f"First, {conj(t, team(t, ('hero', 'friend')), steps[0], 'past')}. Then they {s[1]}. "
           f"After that, they {s[2]}. Finally, they {s[-1]}.", "make/steps")
     stretch(t, share=0.6)
-    t.say(f"At last, the {project} was ready, and it was {t.pick(['beautiful', 'perfect', 'wonderful', 'a bit wobbly'])}.",
-          "make/ready")
+    looks = t.pick(["beautiful", "perfect", "wonderful", "a bit wobbly"])
+    t.say(f"At last, the {project} was ready, and it was {looks}.", "make/ready")
     stretch(t, share=0.0)
     t.back(pet)
     trick = inflect(t.pick(w.PETS[pet.kind]["tricks"]), "past", pet.pro("pos"))

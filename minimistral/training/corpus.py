@@ -1,28 +1,60 @@
-"""The training text: simple English stories made up by a seeded grammar, no download.
+"""The training text: children's stories made up by a seeded grammar, no download, no borrowed text.
 
-A story has a hero (a girl or a boy with a name), a pet (an animal with a name), a friend met
-on the way, places, things, actions and dialogue in quotes. The names are introduced in the
-first sentences and come back at the end, often a hundred tokens later, so predicting them
-needs more reach than one window of W = 16 tokens (paper section 2: k layers reach k x W back).
-The paper's example sentence (Fig. 1 and Fig. 3) is one of the templates:
+Example, story(0, 0) (a "brave" plot; 351 tokens with <s> and </s>):
 
-    story(0, 20)  ->  'One day, a girl named Chloe woke up early. Her best friend was a sheep
-                       named Bella. ... The cat sat on the mat and saw the dog go to the school.
-                       ... Chloe hugged Bella and went to bed. The end.'
+    Peter was a clever boy who loved to play hide and seek. He had a lazy duck named Zorro. Zorro
+    had shiny feathers and a funny beak. He often played with Zane, a cheerful boy from his class.
+    But that morning, Zane was ill in bed with a cold. Peter was scared of riding his bike. "A
+    pigeon lives next to the flower bed," he said. "I see it every day." His mother worked at the
+    station. He played catch until the stars came out. "I want to play catch," he said. Zorro shook
+    the water off by the pond. Peter and Mom skipped along the path together. He watched a pink
+    taxi go by, and he waved at the driver. "Why is the duck diving for food?" he asked. "Because
+    it wants to play," answered Mom. "Zorro loves bread crumbs," he said. "And she quacks when she
+    is happy." She quacked at a robin, and the robin did not move. "I like squirrels. They are so
+    noisy," he said. Before dinner, Peter ran on the grass. The big tree was dark, and there was a
+    special feather on the grass. "I can't do it," he whispered. "Yes, you can," answered Mom. "I
+    will be right here." He took a deep breath and counted to three. Then he pushed the pedals, and
+    he rode all the way round the pond. The next day, Zane came over to play, and Peter told him
+    the whole story. That night, Peter fell asleep with a smile on his face.
 
-Tokenised with the real Mistral tokenizer (minimistral/data/tokenizer.model), each story is
-``<s> ... </s>``; the training stream is stories one after another:
+    name_mentions(story(0, 0)) -> Zorro at token 24, 4 after its last mention (near), Zane at 56 (15,
+    near), Peter at 66 (65, mid), ... Zane at 322, 266 tokens after "Zane was ill" (far).
 
-    <s> Once upon a time ... The end.</s><s> One day, a girl named Mia ... </s><s> ...
+What a story is (grammar.py writes it). A plot (lost toy, trip, helping, making something, being
+brave, sharing, a birthday surprise) is a list of beats; between the beats the middle is filled
+with sentences drawn from a small grammar: subject + verb phrase + object + place, joined by because / so /
+when / but / then / after / before / while / until / if, plus questions (who / what / where /
+why / how many), dialogue (said / asked / shouted / whispered / answered), descriptions and a
+moral. Every word comes from the lists in words.py (about 1,900 distinct words in 2,000 stories,
+names not counted), every name from 226 first names for people and 95 pet names, so a name can
+only be predicted by copying it from earlier in the story. The cast stays consistent: the hero's
+pronoun follows the hero, a pet named X is one kind of animal all story, the thing that is lost
+is the thing that is found.
+
+Names come back at planned distances, counted in tokens of the shipped Mistral tokenizer.
+A name at token position p whose previous mention starts at q has distance d = p - q; the
+query that predicts the name sits at p - 1, so it must reach d - 1 positions back:
+
+    near   d - 1 <= W - 1              one sliding window holds the previous mention
+    mid    W - 1 < d - 1 <= k (W - 1)  only the stack of k layers reaches it (receptive_field.py)
+    far    d - 1 > k (W - 1)           beyond the reach: the model has to guess
+
+With the defaults W = DEFAULT_WINDOW = 32 and k = DEFAULT_LAYERS = 6 the reach is 186 tokens.
+The hero is named again after a drawn gap (the next time: near, or W + 1 .. 0.6 x reach: mid)
+and called he / she in between; a pet, friend or neighbour who leaves the scene (stays at home,
+is ill, lives next door) is not mentioned until it comes back after more than the reach, which
+makes a far mention. Stories are 150-400 tokens; the plot stretches its middle so a far return
+fits. story(seed, index, window=W, layers=k) plans for another model; the defaults give the corpus.
 
 Split. Story i of corpus seed s is drawn from its own generator,
 ``random.Random(f"minimistral-story-{s}-{i}")``, so it is the same text on every machine and does
-not depend on which other stories were made.
-Whether it is held out depends only on its text (a hash), so a text that is held out can never
-also be a training story:
+not depend on which other stories were made. Whether it is held out depends only on its text
+(a hash), so a text that is held out can never also be a training story:
 
     split(text) = "heldout" if h % 100 < 2 else "train"        (2 % held out)
     h = the first 8 bytes of sha256(text), as a little-endian integer
+
+Tokenised, each story is ``<s> ... </s>``; the training stream is stories one after another.
 """
 
 from __future__ import annotations
@@ -30,150 +62,40 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import MinimistralError
+from .grammar import MAX_TOKENS, MIN_TOKENS, NAMES, PLOTS, Plan, Teller
 
+TOKENIZER_PATH = Path(__file__).resolve().parent.parent / "data" / "tokenizer.model"
 HELDOUT_PERCENT = 2
-
-GIRLS = ["Lily", "Mia", "Anna", "Lucy", "Emma", "Sara", "Zoe", "Ella", "Ruby", "Nora", "Amy", "Kate",
-         "Rose", "Grace", "Alice", "Maya", "Julia", "Eva", "Hannah", "Chloe"]
-BOYS = ["Tom", "Ben", "Sam", "Max", "Jack", "Leo", "Tim", "Noah", "Finn", "Luke", "Oscar", "Adam",
-        "Jake", "Henry", "Peter", "Paul", "Daniel", "Oliver", "Hugo", "Felix"]
-PET_NAMES = ["Biscuit", "Pepper", "Daisy", "Coco", "Ginger", "Shadow", "Buddy", "Luna", "Oreo",
-             "Milo", "Pip", "Rocky", "Snowball", "Muffin", "Sunny", "Bella", "Charlie", "Toby",
-             "Willow", "Maple"]
-ANIMALS = ["cat", "dog", "bird", "rabbit", "duck", "frog", "mouse", "horse", "fox", "goat",
-           "sheep", "pig", "cow", "owl", "bear"]
-PLACES = ["park", "garden", "river", "forest", "beach", "school", "market", "farm", "lake", "hill",
-          "town", "zoo", "shop", "field", "house"]
-THINGS = ["mat", "ball", "box", "hat", "kite", "book", "cake", "apple", "boat", "chair", "rock",
-          "log", "bed", "bench", "cup"]
-SIZES = ["little", "big", "small", "tiny", "fat", "tall"]
-COLOURS = ["red", "blue", "green", "yellow", "brown", "white", "black", "pink", "orange", "grey"]
-FEELINGS = ["happy", "sad", "tired", "hungry", "scared", "excited", "proud", "sleepy", "surprised"]
-WEATHER = ["The sun was warm.", "It was a rainy day.", "The wind was cold.", "The sky was blue.",
-           "It was a sunny morning.", "Snow was falling."]
-GREETINGS = ["Hello", "Hi", "Good morning", "Look", "Come here", "Wait for me"]
-FOODS = ["an apple", "some bread", "a cookie", "some cheese", "a carrot", "some cake", "a banana"]
+DEFAULT_WINDOW = 32          # W the distances are planned for
+DEFAULT_LAYERS = 6           # k: the stack reaches k (W - 1) tokens back
 
 
-class Story:
-    """One story's cast and the sentences drawn so far (internal to story())."""
+# ----------------------------------------------------------------------------------------------
+# the public interface: the same functions as the first corpus, plus plans, mentions and stats
+# ----------------------------------------------------------------------------------------------
 
-    def __init__(self, rng: random.Random):
-        self.rng = rng
-        girl = rng.random() < 0.5
-        self.hero = rng.choice(GIRLS if girl else BOYS)
-        self.kind = "girl" if girl else "boy"
-        self.he, self.his = ("she", "her") if girl else ("he", "his")
-        self.pet = rng.choice(PET_NAMES)
-        self.animal = rng.choice(ANIMALS)
-        friend_girl = rng.random() < 0.5
-        self.friend = rng.choice([n for n in (GIRLS if friend_girl else BOYS) if n != self.hero])
-        self.friend_he = "she" if friend_girl else "he"
-        self.place = rng.choice(PLACES)
-        self.thing = rng.choice(THINGS)
-        self.colour = rng.choice(COLOURS)
-        self.met_friend = False
-
-    def pick(self, options):
-        return self.rng.choice(options)
+def story_plan(seed: int, index: int, *, window: int = DEFAULT_WINDOW, layers: int = DEFAULT_LAYERS) -> Plan:
+    """Story `index` of corpus `seed` with its plot, cast and sentences (shapes, name positions)."""
+    rng = random.Random(f"minimistral-story-{seed}-{index}")
+    for _ in range(20):                  # a draw that ends outside 150-400 tokens is drawn again
+        t = Teller(rng, window, layers)
+        t.budget = rng.randint(MIN_TOKENS + 40, MAX_TOKENS - 10)
+        plot = rng.choice(list(PLOTS))
+        PLOTS[plot](t)
+        if MIN_TOKENS <= t.pos + 1 <= MAX_TOKENS:           # + 1 for </s>
+            break
+    return Plan(plot, t.cast, t.sentences, window, layers)
 
 
-def _intro(s: Story) -> list[str]:
-    r, He = s.rng, s.he.capitalize()
-    opening = s.pick([
-        f"Once upon a time, there was a {s.pick(SIZES)} {s.kind} named {s.hero}.",
-        f"One day, a {s.kind} named {s.hero} woke up early.",
-        f"There was once a {s.kind} called {s.hero} who lived near the {s.pick(PLACES)}.",
-        f"{s.hero} was a {s.pick(SIZES)} {s.kind} who liked to play.",
-    ])
-    pet = s.pick([
-        f"{He} had a {s.pick(SIZES)} {s.animal} named {s.pet}.",
-        f"{s.hero} had a {s.colour} {s.animal} called {s.pet}.",
-        f"{s.his.capitalize()} best friend was a {s.animal} named {s.pet}.",
-    ])
-    out = [opening, pet]
-    if r.random() < 0.4:
-        out.append(s.pick(WEATHER))
-    return out
-
-
-N_EVENTS = 14
-
-
-def _event(s: Story, choice: int) -> str:
-    """One middle sentence or two: template `choice` of the N_EVENTS below, slots drawn now."""
-    r, He = s.rng, s.he.capitalize()
-    a1, a2 = r.sample(ANIMALS, 2)
-    place, thing = s.pick(PLACES), s.pick(THINGS)
-    if choice == 0:   # the paper's example sentence (Fig. 1, Fig. 3), and variations of it
-        if r.random() < 0.5:
-            return f"The cat sat on the mat and saw the dog go to the {place}."
-        return f"The {a1} sat on the {thing} and saw the {a2} go to the {place}."
-    if choice == 1:
-        return f"{s.hero} and {s.pet} went to the {place}."
-    if choice == 2:
-        return f"At the {place}, {s.he} saw a {s.pick(COLOURS)} {thing}."
-    if choice == 3:
-        return f"\"{s.pick(GREETINGS)}, {s.pet}!\" said {s.hero}. \"Let us go to the {place}.\""
-    if choice == 4:
-        return f"{s.pet} the {s.animal} ran to the {thing} and sat on it."
-    if choice == 5:
-        s.met_friend = True
-        return (f"Then {s.hero} met {s.friend}. \"Can I play with you?\" asked {s.friend}. "
-                f"\"Yes,\" said {s.hero}.")
-    if choice == 6:
-        return f"{s.hero} felt {s.pick(FEELINGS)}, so {s.he} sat on the {thing}."
-    if choice == 7:
-        return f"{s.pet} was {s.pick(FEELINGS)}. {s.hero} gave {s.pet} {s.pick(FOODS)}."
-    if choice == 8:
-        return f"A {a1} came out of the {s.pick(['forest', 'river', 'garden', 'field'])} and looked at {s.pet}."
-    if choice == 9:
-        return f"{He} found a {s.colour} {s.thing} under a {thing}. \"This is my {s.thing},\" {s.he} said."
-    if choice == 10 and s.met_friend:
-        return f"{s.friend} and {s.hero} played with the {thing} until {s.pet} got {s.pick(FEELINGS)}."
-    if choice == 11:
-        return f"The {a1} said, \"I am a {a1}. Who are you?\" \"I am {s.pet},\" said the {s.animal}."
-    if choice == 12:
-        return f"They walked to the {place} and saw a {a1} on a {thing}."
-    if choice == 10:
-        return f"{s.hero} played with the {thing} until {s.pet} got {s.pick(FEELINGS)}."
-    return f"{s.hero} put the {thing} in a bag and went to the {place}."
-
-
-def _ending(s: Story) -> list[str]:
-    home = s.pick([
-        f"At the end of the day, {s.hero} and {s.pet} went home.",
-        f"In the evening, {s.pet} the {s.animal} was tired, so {s.hero} took {s.pet} home.",
-    ] + ([f"When it got dark, {s.hero} said goodbye to {s.friend} and went home with {s.pet}."]
-         if s.met_friend else []))
-    last = s.pick([
-        f"\"I love you, {s.pet},\" said {s.hero}.",
-        f"{s.hero} was {s.pick(['happy', 'proud', 'glad'])} and {s.pet} was too.",
-        f"{s.hero} hugged {s.pet} and went to bed.",
-        f"\"What a day!\" said {s.hero}.",
-    ])
-    return [home, last, "The end."]
-
-
-def story(seed: int, index: int) -> str:
-    """The text of story `index` of corpus `seed`: the same on every machine, 80-250 tokens.
-
-        story(0, 0)[:40]  ->  a deterministic sentence like 'Once upon a time, there was a ...'
-    """
-    s = Story(random.Random(f"minimistral-story-{seed}-{index}"))
-    sentences = _intro(s)
-    # 4 to 11 different templates, the friend met (5) before any sentence that names them (10)
-    choices = s.rng.sample(range(N_EVENTS), s.rng.randint(4, 11))
-    if 5 in choices and 10 in choices and choices.index(10) < choices.index(5):
-        i, j = choices.index(10), choices.index(5)
-        choices[i], choices[j] = 5, 10
-    sentences += [_event(s, c) for c in choices]
-    sentences += _ending(s)
-    return re.sub(r"\b([Aa]) ([aeiou])", r"\1n \2", " ".join(sentences))    # a apple -> an apple
+def story(seed: int, index: int, *, window: int = DEFAULT_WINDOW, layers: int = DEFAULT_LAYERS) -> str:
+    """The text of story `index` of corpus `seed`: the same on every machine, 150-400 tokens."""
+    return story_plan(seed, index, window=window, layers=layers).text
 
 
 def split_of(text: str) -> str:
@@ -197,9 +119,9 @@ def stories(split: str, count: int, seed: int = 0, start: int = 0) -> list[str]:
 
 def tokenizer():
     """The real Mistral tokenizer that ships in the package."""
-    from ..tokenizer import SHIPPED_TOKENIZER, Tokenizer
+    from ..tokenizer import Tokenizer
 
-    return Tokenizer(SHIPPED_TOKENIZER)
+    return Tokenizer(TOKENIZER_PATH)
 
 
 def encode_stories(texts: list[str], tok=None) -> list[np.ndarray]:
@@ -214,7 +136,7 @@ def token_stream(split: str, n_tokens: int, seed: int = 0, tok=None) -> np.ndarr
     tok = tok or tokenizer()
     parts, total, start = [], 0, 0
     share = (100 - HELDOUT_PERCENT if split == "train" else HELDOUT_PERCENT) / 100
-    batch = min(50_000, int(n_tokens / 150 / share) + 100)   # story indices to try per round
+    batch = min(50_000, int(n_tokens / 250 / share) + 100)   # story indices to try per round
     while total < n_tokens:
         texts = []
         for index in range(start, start + batch):
@@ -274,3 +196,161 @@ def unigram_log_probs(stream: np.ndarray, vocab_size: int) -> np.ndarray:
     """
     counts = np.bincount(stream, minlength=vocab_size).astype(np.float64)      # [V]
     return np.log((counts + 1.0) / (counts.sum() + vocab_size))
+
+
+# ----------------------------------------------------------------------------------------------
+# names carried across the story: where each name comes back, and how far back its last mention is
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mention:
+    """A name said again: its first piece is at token `position`, `distance` tokens after the first
+    piece of its previous mention in the same story."""
+    name: str
+    position: int
+    distance: int
+
+
+def _name_pattern(names) -> re.Pattern:
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b".encode())
+
+
+NAME_PATTERN = _name_pattern(NAMES)
+
+
+def name_mentions(story, tok=None, names=None) -> list[Mention]:
+    """Every re-mention of a name in a story (text, or ids as from encode_stories), in order.
+
+    Positions are token indices of the ids (with <s> at 0 for a text); a <s> in the ids starts a
+    new story, so in a packed stream a name is only matched with its own story.
+
+        name_mentions("Tom had a dog. Tom was happy.")  ->  [Mention('Tom', 6, 5)]
+    """
+    tok = tok or tokenizer()
+    ids = [tok.bos_id] + tok.sp.encode(story) if isinstance(story, str) else [int(i) for i in story]
+    pattern = NAME_PATTERN if names is None else _name_pattern(names)
+    text, starts, story_of, n_story = bytearray(), [], [], 0
+    for i in ids:
+        n_story += i == tok.bos_id
+        starts.append(len(text))
+        story_of.append(n_story)
+        if tok.sp.is_control(i) or tok.sp.is_unknown(i):
+            continue
+        piece = tok.sp.id_to_piece(i)
+        text += bytes([int(piece[3:5], 16)]) if tok.sp.is_byte(i) else piece.replace("\u2581", " ").encode()
+    starts = np.array(starts, dtype=np.int64)
+    last, out = {}, []
+    for hit in pattern.finditer(bytes(text)):
+        position = int(np.searchsorted(starts, hit.start(), side="right")) - 1
+        key = (story_of[position], hit.group().decode())
+        if key in last:
+            out.append(Mention(key[1], position, position - last[key]))
+        last[key] = position
+    return out
+
+
+def band(distance: int, window: int = DEFAULT_WINDOW, layers: int = DEFAULT_LAYERS) -> str:
+    """'near', 'mid' or 'far': where the previous mention lies for the query that predicts the name.
+
+    The name's first piece at p is predicted at p - 1, which must reach back distance - 1 tokens:
+    one window covers W - 1 of them, k layers k (W - 1).
+
+        band(20) -> 'near'    band(100) -> 'mid'    band(250) -> 'far'     (W = 32, k = 6)
+    """
+    back = distance - 1
+    if back <= window - 1:
+        return "near"
+    return "mid" if back <= layers * (window - 1) else "far"
+
+
+# ----------------------------------------------------------------------------------------------
+# statistics of the corpus, and how much of the hand-written evaluation text it covers
+# ----------------------------------------------------------------------------------------------
+
+EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"
+WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+
+
+def eval_texts() -> tuple[list[str], list[str]]:
+    """The hand-written evaluation set: (sentences, passages); never produced by the generator."""
+    sentences = [s.strip() for s in (EVAL_DIR / "sentences.txt").read_text().splitlines() if s.strip()]
+    passages = [p.strip() for p in (EVAL_DIR / "passages.txt").read_text().split("\n\n") if p.strip()]
+    return sentences, passages
+
+
+def word_types(texts, names: bool = False) -> set[str]:
+    """Distinct lower-case words of texts; names (the generator's name lists) left out unless asked."""
+    found = {m.group() for text in texts for m in WORD.finditer(text)}
+    return {x.lower() for x in found if names or x.split("'")[0] not in NAMES}     # Tom, Tom's
+
+
+def coverage(vocabulary: set[str], texts) -> dict:
+    """Share of the word types and word tokens of `texts` that are in vocabulary (or are names)."""
+    tokens = [m.group() for text in texts for m in WORD.finditer(text)]
+    known = [x.split("'")[0] in NAMES or x.lower() in vocabulary for x in tokens]
+    types = {x.lower(): k for x, k in zip(tokens, known)}
+    missing = sorted(x for x, k in types.items() if not k)
+    return {"types": sum(types.values()) / len(types), "tokens": sum(known) / len(known),
+            "n_types": len(types), "n_tokens": len(tokens), "missing": missing}
+
+
+def corpus_stats(n_stories: int, seed: int = 0, *, window: int = DEFAULT_WINDOW,
+                 layers: int = DEFAULT_LAYERS, tok=None) -> dict:
+    """Words, sentence shapes, lengths and name distances of the first n_stories stories.
+
+        corpus_stats(2000)["bands"]  ->  {'near': ..., 'mid': ..., 'far': ...}
+    """
+    tok = tok or tokenizer()
+    plans = [story_plan(seed, i, window=window, layers=layers) for i in range(n_stories)]
+    texts = [p.text for p in plans]
+    ids = encode_stories(texts, tok)
+    lengths = np.array([len(x) for x in ids], dtype=np.int64)
+    bands, with_far = {"near": 0, "mid": 0, "far": 0}, 0
+    for x in ids:
+        found = [band(m.distance, window, layers) for m in name_mentions(x, tok)]
+        for b in found:
+            bands[b] += 1
+        with_far += "far" in found
+    vocabulary = word_types(texts)
+    sentences, passages = eval_texts()
+    return {
+        "stories": n_stories, "distinct_words": len(vocabulary),
+        "distinct_words_with_names": len(word_types(texts, names=True)),
+        "shapes": len({s.shape for p in plans for s in p.sentences}),
+        "plots": {k: sum(p.plot == k for p in plans) for k in PLOTS},
+        "tokens": int(lengths.sum()), "mean_tokens": float(lengths.mean()),
+        "min_tokens": int(lengths.min()), "max_tokens": int(lengths.max()),
+        "token_quartiles": [int(q) for q in np.percentile(lengths, [25, 50, 75])],
+        "bands": bands, "stories_with_far": with_far, "window": window, "layers": layers,
+        "eval_coverage": coverage(vocabulary, sentences + passages),
+    }
+
+
+def main(argv=None):
+    """python3 -m minimistral.training.corpus [n_stories] [window] [layers]: print corpus_stats."""
+    import sys
+    import time
+
+    args = [int(x) for x in (sys.argv[1:] if argv is None else argv)]
+    n, window, layers = (args + [2000, DEFAULT_WINDOW, DEFAULT_LAYERS][len(args):])[:3]
+    start = time.perf_counter()
+    s = corpus_stats(n, window=window, layers=layers)
+    seconds = time.perf_counter() - start
+    bands, cov = s["bands"], s["eval_coverage"]
+    total = sum(bands.values())
+    print(f"stories {s['stories']} (seed 0), W = {window}, k = {layers}, reach k (W - 1) = {layers * (window - 1)}")
+    print(f"distinct words {s['distinct_words']} without names, {s['distinct_words_with_names']} with them")
+    print(f"sentence shapes {s['shapes']}; plots {s['plots']}")
+    print(f"tokens {s['tokens']:,}; per story mean {s['mean_tokens']:.1f}, min {s['min_tokens']}, "
+          f"quartiles {s['token_quartiles']}, max {s['max_tokens']}")
+    print(f"name re-mentions {total:,}: " + ", ".join(f"{k} {v:,} ({v / total:.1%})" for k, v in bands.items()))
+    print(f"stories with a far re-mention: {s['stories_with_far']} of {s['stories']}")
+    print(f"hand-written eval set: {cov['n_types']} word types, {cov['n_tokens']} words; covered "
+          f"{cov['types']:.1%} of types, {cov['tokens']:.1%} of words")
+    print(f"not covered: {' '.join(cov['missing'])}")
+    print(f"({seconds:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -91,6 +91,8 @@ class Mistral:
         else:
             keys, values, key_pos = cache.view(i, k, v, positions)              # [S, K, Hd]
         allowed = sliding_window_mask(positions, key_pos, a.sliding_window)     # [T, S]
+        if trace is not None and hasattr(trace, "cut"):      # an experiment removes keys (analysis/trace.py)
+            allowed = trace.cut(i, positions, key_pos, allowed)
         record = None if trace is None else trace.recorder(i, positions, key_pos)
         out = grouped_attention(q, keys, values, allowed, record)               # [T, H, Hd]
         if cache is not None:

@@ -9,7 +9,7 @@ def run(opts) -> int:
     from .progress import ProgressBar
 
     fields = {f: getattr(opts, f) for f in TRAIN_OPTIONS}
-    config = TrainConfig(**fields, dtype="F32" if opts.f32 else "BF16")
+    config = TrainConfig(**fields, dtype="F32" if opts.f32 else "BF16", compact_vocab=not opts.full_vocab)
     check_config(config)
     bar = ProgressBar("training", "steps")
     state = {"held": None}
@@ -67,3 +67,6 @@ def add_options(p) -> None:
         p.add_argument(flag, dest=name, type=kind, default=getattr(defaults, name), metavar=metavar,
                        help=f"{text} (default {getattr(defaults, name)})")
     p.add_argument("--f32", action="store_true", help="store the weights as float32 (default bf16)")
+    p.add_argument("--full-vocab", action="store_true",
+                   help="train all 32000 output rows (default: the corpus's pieces and one shared row "
+                        "for the rest, the same model and loss, faster; training/vocab.py)")

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..checkpoints.layout import expected_shapes
 from ..errors import MinimistralError
+from ..fast import band
 from ..gqa import softmax
 from ..guards.values import check_tokens
 from ..masks import sliding_window_mask
@@ -64,6 +65,8 @@ class Pass:
     cos: np.ndarray              # [T, Hd/2]
     sin: np.ndarray              # [T, Hd/2]
     allowed: np.ndarray          # bool [T, S=T], masks.sliding_window_mask
+    Q: int | None = None         # queries per block when attention goes in window blocks (fast/band.py)
+    band: np.ndarray | None = None   # bool [n, Q, Q + W - 1]: the same mask, block by block
 
     @classmethod
     def of(cls, model: Mistral, B: int, T: int) -> "Pass":
@@ -72,7 +75,9 @@ class Pass:
         positions = np.arange(T)
         cos, sin = rope_angles(positions, a.head_dim, a.rope_theta)             # [T, Hd/2]
         allowed = sliding_window_mask(positions, positions, a.sliding_window)   # [T, S=T]
-        return cls(a, _float32_weights(model), B, T, cos, sin, allowed)
+        Q = band.block_size(T, a.sliding_window)
+        mask = None if Q is None else band.band_mask(T, Q, a.sliding_window)    # [n, Q, Q + W - 1]
+        return cls(a, _float32_weights(model), B, T, cos, sin, allowed, Q, mask)
 
 
 # ---- inputs ----------------------------------------------------------------------------------
@@ -135,6 +140,8 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     q, k = apply_rope(q, c.cos, c.sin), apply_rope(k, c.cos, c.sin)              # rotate each pair
     # Contiguous copies: NumPy hands a stack of matrices to BLAS only when each is a plain
     # (or transposed) matrix; other strides fall back to a much slower loop.
+    if c.Q is not None:
+        return banded_attention_forward(c, i, x, q, k, v)
     qg = np.ascontiguousarray(q.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4))  # [B, K, G, T, Hd]
     kh = np.ascontiguousarray(k.transpose(0, 2, 1, 3))[:, :, None]               # [B, K, 1, S=T, Hd]
     vh = np.ascontiguousarray(v.transpose(0, 2, 1, 3))[:, :, None]               # [B, K, 1, S, Hd]
@@ -146,6 +153,52 @@ def attention_forward(c: Pass, i: int, x: np.ndarray):
     o = o.transpose(0, 3, 1, 2, 4).reshape(B * T, H * Hd)                        # [N, H*Hd]
     out = o @ W[p + "wo.weight"].T                                               # [N, H*Hd] -> [N, D]
     return out, (x, qg, kh, vh, probs, o)
+
+
+def banded_attention_forward(c: Pass, i: int, x, q, k, v):
+    """attention_forward's scores and mix in blocks of Q queries against their windows of
+    Q + W - 1 keys (fast/band.py): the same probabilities where the window allows a key, and
+    no work where it does not. Blocks are laid out [B, K, n, G*Q, .]: one small product each."""
+    W, p, B, T, Q = c.W, f"layers.{i}.attention.", c.B, c.T, c.Q
+    H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
+    G, Wn = H // K, c.args.sliding_window
+    qb = band.blocks(q.reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4), Q)     # [B, K, G, n, Q, Hd]
+    n = qb.shape[3]
+    qb = np.ascontiguousarray(qb.transpose(0, 1, 3, 2, 4, 5)).reshape(B, K, n, G * Q, Hd)
+    kw = band.windows(k.transpose(0, 2, 1, 3), Q, Wn)                            # [B, K, n, S', Hd]
+    vw = band.windows(v.transpose(0, 2, 1, 3), Q, Wn)                            # [B, K, n, S', Hd]
+    scores = (qb @ kw.swapaxes(-1, -2)).reshape(B, K, n, G, Q, -1)               # [B, K, n, G, Q, S']
+    scores *= np.float32(1.0 / np.sqrt(Hd))
+    scores = np.where(c.band[:, None], scores, np.float32(-np.inf))              # [n, 1, Q, S'] broadcast
+    probs = softmax(scores).reshape(B, K, n, G * Q, -1)                          # [B, K, n, G*Q, S']
+    o = (probs @ vw).reshape(B, K, n, G, Q, Hd)                                  # [B, K, n, G, Q, Hd]
+    o = o.transpose(0, 2, 4, 1, 3, 5).reshape(B, n * Q, H * Hd)[:, :T]           # [B, T, H*Hd]
+    o = np.ascontiguousarray(o).reshape(B * T, H * Hd)                           # [N, H*Hd]
+    out = o @ W[p + "wo.weight"].T                                               # [N, H*Hd] -> [N, D]
+    return out, (x, qb, kw, vw, probs, o)
+
+
+def banded_attention_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) -> np.ndarray:
+    """attention_backward for banded_attention_forward: the same products block by block, the
+    windows' key and value gradients folded back onto their positions (band.fold)."""
+    x, qb, kw, vw, probs, o = saved
+    W, p, B, T, Q = c.W, f"layers.{i}.attention.", c.B, c.T, c.Q
+    H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
+    G, Wn, n = H // K, c.args.sliding_window, qb.shape[2]
+    scale = np.float32(1.0 / np.sqrt(Hd))
+    grads[p + "wo.weight"] = dout.T @ o                                          # [D, N] @ [N, H*Hd]
+    do = (dout @ W[p + "wo.weight"]).reshape(B, T, K, G, Hd).transpose(0, 2, 3, 1, 4)   # [B, K, G, T, Hd]
+    do = np.ascontiguousarray(band.blocks(do, Q).transpose(0, 1, 3, 2, 4, 5)).reshape(B, K, n, G * Q, Hd)
+    dvw = probs.swapaxes(-1, -2) @ do                                            # [B, K, n, S', Hd]
+    dprobs = do @ vw.swapaxes(-1, -2)                                            # [B, K, n, G*Q, S']
+    dscores = softmax_backward(dprobs, probs)                                    # [B, K, n, G*Q, S']
+    dscores *= scale
+    dq = (dscores @ kw).reshape(B, K, n, G, Q, Hd)                               # [B, K, n, G, Q, Hd]
+    dkw = dscores.swapaxes(-1, -2) @ qb                                          # [B, K, n, S', Hd]
+    dq = dq.transpose(0, 2, 4, 1, 3, 5).reshape(B, n * Q, H, Hd)[:, :T]          # [B, T, H, Hd]
+    dk = band.fold(dkw, T, Wn).transpose(0, 2, 1, 3)                             # [B, T, K, Hd]
+    dv = band.fold(dvw, T, Wn).transpose(0, 2, 1, 3)                             # [B, T, K, Hd]
+    return _qkv_backward(c, i, x, dq, dk, dv, grads)
 
 
 def softmax_backward(dprobs: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -165,6 +218,8 @@ def attention_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) ->
     A kv head is read by the G query heads of its group, so its dk and dv are the sums of
     their G contributions. RoPE rotates each pair by +angle, so its backward rotates by -angle.
     """
+    if c.Q is not None:
+        return banded_attention_backward(c, i, dout, saved, grads)
     x, qg, kh, vh, probs, o = saved
     W, p, B, T = c.W, f"layers.{i}.attention.", c.B, c.T
     H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
@@ -182,6 +237,14 @@ def attention_backward(c: Pass, i: int, dout: np.ndarray, saved, grads: dict) ->
     dq = dq.transpose(0, 3, 1, 2, 4).reshape(B, T, H, Hd)                        # [B, T, H, Hd]
     dk = dk.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
     dv = dv.transpose(0, 2, 1, 3)                                                # [B, T, K, Hd]
+    return _qkv_backward(c, i, x, dq, dk, dv, grads)
+
+
+def _qkv_backward(c: Pass, i: int, x, dq, dk, dv, grads: dict) -> np.ndarray:
+    """From dq [B, T, H, Hd], dk and dv [B, T, K, Hd] (RoPE applied) to the three projections'
+    gradients and dx [N, D]."""
+    W, p, B, T = c.W, f"layers.{i}.attention.", c.B, c.T
+    H, K, Hd = c.args.n_heads, c.args.n_kv_heads, c.args.head_dim
     dq, dk = apply_rope(dq, c.cos, -c.sin), apply_rope(dk, c.cos, -c.sin)        # rotate back by -angle
     dq, dk, dv = dq.reshape(B * T, H * Hd), dk.reshape(B * T, K * Hd), dv.reshape(B * T, K * Hd)
     grads[p + "wq.weight"] = dq.T @ x                                            # [H*Hd, N] @ [N, D]

@@ -70,7 +70,6 @@ import numpy as np
 from ..errors import MinimistralError
 from .grammar import MAX_TOKENS, MIN_TOKENS, NAMES, PLOTS, Plan, Teller
 
-TOKENIZER_PATH = Path(__file__).resolve().parent.parent / "data" / "tokenizer.model"
 HELDOUT_PERCENT = 2
 DEFAULT_WINDOW = 32          # W the distances are planned for
 DEFAULT_LAYERS = 6           # k: the stack reaches k (W - 1) tokens back
@@ -119,9 +118,9 @@ def stories(split: str, count: int, seed: int = 0, start: int = 0) -> list[str]:
 
 def tokenizer():
     """The real Mistral tokenizer that ships in the package."""
-    from ..tokenizer import Tokenizer
+    from ..tokenizer import SHIPPED_TOKENIZER, Tokenizer
 
-    return Tokenizer(TOKENIZER_PATH)
+    return Tokenizer(SHIPPED_TOKENIZER)
 
 
 def encode_stories(texts: list[str], tok=None) -> list[np.ndarray]:
@@ -219,8 +218,9 @@ def _name_pattern(names) -> re.Pattern:
 NAME_PATTERN = _name_pattern(NAMES)
 
 
-def name_mentions(story, tok=None, names=None) -> list[Mention]:
-    """Every re-mention of a name in a story (text, or ids as from encode_stories), in order.
+def name_mentions(story, tok=None, names=None, first: bool = False) -> list[Mention]:
+    """Every re-mention of a name in a story (text, or ids as from encode_stories), in order;
+    with ``first``, first mentions too (their distance is 0).
 
     Positions are token indices of the ids (with <s> at 0 for a text); a <s> in the ids starts a
     new story, so in a packed stream a name is only matched with its own story.
@@ -246,6 +246,8 @@ def name_mentions(story, tok=None, names=None) -> list[Mention]:
         key = (story_of[position], hit.group().decode())
         if key in last:
             out.append(Mention(key[1], position, position - last[key]))
+        elif first:
+            out.append(Mention(key[1], position, 0))
         last[key] = position
     return out
 

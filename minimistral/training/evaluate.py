@@ -4,6 +4,7 @@ uniform baselines that say what "good" means for this corpus and vocabulary."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -46,3 +47,116 @@ def evaluate(model: Mistral, n_windows: int = 256, seq_len: int = 128, train_tok
     return {"heldout_tokens_scored": int(windows[:, 1:].size), "model_ce": ce, "model_ppl": math.exp(ce),
             "unigram_ce": ce_unigram, "unigram_ppl": math.exp(ce_unigram),
             "uniform_ce": ce_uniform, "uniform_ppl": math.exp(ce_uniform)}
+
+
+# ---- text written by hand (data/eval/): never generated, never trained on ------------------------
+
+def text_loss(model: Mistral, texts: list[str]) -> tuple[float, int]:
+    """(mean cross-entropy in nats per token, tokens scored) over texts, each on its own from <s>:
+    every token after <s> is predicted from the ones before it (</s> is not added)."""
+    total, count = 0.0, 0
+    for text in texts:
+        ids = np.array(model.tokenizer.encode(text), dtype=np.int64)                 # [T], <s> first
+        total += float(cross_entropy(model.forward(ids)[:-1], ids[1:]).sum())
+        count += len(ids) - 1
+    return total / count, count
+
+
+def handwritten(model: Mistral, train_tokens: int = 2_000_000, corpus_seed: int = 0) -> dict:
+    """The hand-written sentences and passages, scored for the model, a unigram fitted on the first
+    train_tokens training tokens (add-one smoothed), and a uniform guess; nats per token."""
+    sentences, passages = corpus.eval_texts()
+    unigram = corpus.unigram_log_probs(corpus.token_stream("train", train_tokens, corpus_seed, model.tokenizer),
+                                       model.args.vocab_size)                       # [V]
+    out = {}
+    for name, texts in (("sentences", sentences), ("passages", passages)):
+        ce, n = text_loss(model, texts)
+        targets = np.concatenate([model.tokenizer.encode(t)[1:] for t in texts])
+        out[name] = {"texts": len(texts), "tokens": n, "model_ce": ce,
+                     "unigram_ce": float(-unigram[targets].mean()),
+                     "uniform_ce": math.log(model.args.vocab_size)}
+    return out
+
+
+# ---- names: copied from context, by how far back they were last said ------------------------------
+
+def name_recall(model: Mistral, n_stories: int = 60, corpus_seed: int = 0, window: int | None = None,
+                layers: int | None = None) -> dict:
+    """Top-1 among the story's own names at every mention of a name in held-out stories, by band.
+
+    At the position before a name's first piece, the model's logits are compared over the first
+    pieces of every name the story uses (its cast); right if the true name's piece is highest.
+    Bands by how far back the name was last said (corpus.band): 'near' within the window W,
+    'mid' beyond W but within k (W - 1), 'far' beyond; 'first' is a name's first mention, which no
+    context can give away (what guessing among the cast scores). Also the mean cross-entropy of
+    the name's piece over all 32000, per band, and per distance for plotting.
+    """
+    W = window or model.args.sliding_window
+    k = layers or model.args.n_layers
+    tok = model.tokenizer
+    rows = []                                                     # (band, distance, right, ce)
+    for text in corpus.stories("heldout", n_stories, corpus_seed):
+        ids = np.array(tok.encode(text), dtype=np.int64)                                # [T]
+        mentions = corpus.name_mentions(ids, tok, first=True)
+        cast = sorted({int(ids[m.position]) for m in mentions})                        # first pieces
+        if len(cast) < 2:
+            continue
+        logits = model.forward(ids)                                                    # [T, V]
+        for m in mentions:
+            row = logits[m.position - 1]                                               # [V]
+            right = int(ids[m.position]) == cast[int(np.argmax(row[cast]))]
+            ce = float(cross_entropy(row[None], ids[m.position:m.position + 1])[0])
+            b = "first" if m.distance == 0 else corpus.band(m.distance, W, k)
+            rows.append((b, m.distance, right, ce))
+    out = {"window": W, "layers": k, "reach": k * (W - 1), "stories": n_stories, "bands": {}}
+    for b in ("first", "near", "mid", "far"):
+        sel = [r for r in rows if r[0] == b]
+        out["bands"][b] = {"mentions": len(sel), "top1": float(np.mean([r[2] for r in sel])) if sel else None,
+                           "ce": float(np.mean([r[3] for r in sel])) if sel else None}
+    out["by_distance"] = [(d, r, ce) for b, d, r, ce in rows if b != "first"]
+    return out
+
+
+def _eval_lines(name: str) -> list[list[str]]:
+    """The tab-separated lines of data/eval/<name>, comments left out."""
+    text = (corpus.EVAL_DIR / name).read_text(encoding="utf-8")
+    return [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def name_probes(model: Mistral) -> dict:
+    """data/eval/names.txt: hand-written passages that say a name again; top-1 among the first
+    pieces of every name of the file (after a space or after a quote mark) at the position before
+    the name, and the cross-entropy of the name's first piece."""
+    tok = model.tokenizer
+    probes = [(line[0], line[1].split(",")) for line in _eval_lines("names.txt")]
+    pool = set()
+    for _, cast in probes:
+        for n in cast:
+            pool.add(tok.encode(n, bos=False)[0])                      # '▁Max', after a space
+            pool.add(tok.encode('"' + n, bos=False)[1])                # 'Max', right after a quote
+    right, ces = [], []
+    for text, _ in probes:
+        prompt, answer = text.split("[", 1)
+        full = tok.encode(prompt + answer.split("]", 1)[0])
+        i = next(i for i in range(1, len(full)) if tok.decode(full[:i]).strip() == prompt.strip())
+        row = model.forward(np.array(full[:i], dtype=np.int64))[-1]                   # [V]
+        cands = sorted(pool | {full[i]})
+        right.append(cands[int(np.argmax(row[cands]))] == full[i])
+        ces.append(float(cross_entropy(row[None], np.array([full[i]]))[0]))
+    return {"probes": len(probes), "top1": float(np.mean(right)), "ce": float(np.mean(ces)),
+            "candidates": len(pool)}
+
+
+def name_pairs(model: Mistral, max_tokens: int = 60) -> dict:
+    """data/eval/name_pairs.txt: each opening with two sets of names, continued greedily. A version
+    uses its own names if its continuation says one of them; a pair counts when both versions do."""
+    tok = model.tokenizer
+    rows = []
+    for opening, a, b in _eval_lines("name_pairs.txt"):
+        used = []
+        for names in (a.split(","), b.split(",")):
+            ids = tok.encode(opening.format(*names))
+            text = tok.decode(model.generate(ids, max_tokens=max_tokens, temperature=0.0, eos_id=None))
+            used.append(any(re.search(rf"\b{re.escape(n)}\b", text) for n in names))
+        rows.append(all(used))
+    return {"pairs": len(rows), "both_use_their_names": int(sum(rows))}

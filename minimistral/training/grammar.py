@@ -142,7 +142,9 @@ class _Pieces:
         n = self.cache.get(chunk)
         if n is None:
             if self.sp is None:
-                from .corpus import tokenizer      # the shipped tokenizer; imported late, corpus imports us
+                from .corpus import (
+                    tokenizer,  # the shipped tokenizer; imported late, corpus imports us
+                )
                 self.sp = tokenizer().sp
             n = self.cache[chunk] = len(self.sp.encode(chunk))
         return n
@@ -1504,7 +1506,7 @@ def plot_birthday(t: Teller):
     t.say(f"{conj(t, hero, f'want to make {gift} for {{pos}} friend', 'past')}, "
           f"but it was a secret.", "birthday/secret")
     stretch(t, share=0.5)
-    t.say(f"{conj(t, hero, f'wrap the present in shiny paper', 'past')} and hid it {home_where(t)}.",
+    t.say(f"{conj(t, hero, 'wrap the present in shiny paper', 'past')} and hid it {home_where(t)}.",
           "birthday/wrap")
     stretch(t)
     t.back(friend)

@@ -50,25 +50,26 @@ from .vocab import CompactVocab
 class TrainConfig:
     """Everything a training run depends on. The defaults are the shipped model's recipe."""
 
-    # the model: 4 layers, D = 128, 8 query heads on 2 kv heads (GQA), window W = 16
+    # the model: 6 layers, D = 128, 8 query heads on 2 kv heads (GQA), window W = 32:
+    # a reach of 6 x 31 = 186 tokens, about half a story (the corpus plans names around it)
     dim: int = 128                  # D
-    n_layers: int = 4
+    n_layers: int = 6
     n_heads: int = 8                # H
     n_kv_heads: int = 2             # K
     head_dim: int = 16              # Hd
     hidden_dim: int = 384           # F
-    sliding_window: int = 16        # W
+    sliding_window: int = 32        # W
     rope_theta: float = 10000.0
     norm_eps: float = 1e-5
-    # the data: B windows of T tokens of the corpus per step, T > W
-    batch: int = 4                  # B
-    seq_len: int = 128              # T
+    # the data: B windows of T tokens of the corpus per step, T > W (a story is 150-400 tokens)
+    batch: int = 8                  # B
+    seq_len: int = 512              # T
     corpus_seed: int = 0
     # the optimiser
-    steps: int = 1200
+    steps: int = 2400
     lr: float = 3e-3                # peak learning rate
     min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
-    warmup: int = 30                # steps of linear warm-up from 0
+    warmup: int = 100               # steps of linear warm-up from 0
     weight_decay: float = 0.1
     beta1: float = 0.9
     beta2: float = 0.95
@@ -77,9 +78,9 @@ class TrainConfig:
     init_std: float = 0.02
     seed: int = 0
     # evaluation and output
-    eval_every: int = 50            # held-out loss every this many steps (and at the end)
-    eval_windows: int = 32          # held-out windows of T tokens
-    checkpoint_every: int = 200     # intermediate checkpoints in checkpoints/ (0: only the final one)
+    eval_every: int = 100           # held-out loss every this many steps (and at the end)
+    eval_windows: int = 16          # held-out windows of T tokens
+    checkpoint_every: int = 400     # intermediate checkpoints in checkpoints/ (0: only the final one)
     dtype: str = "BF16"             # storage of the written weights: "BF16" or "F32"
     compact_vocab: bool = True      # train S + 1 output rows, exactly (vocab.py), not all 32000
 

@@ -125,6 +125,14 @@ def test_gradients_match_torch_autograd(name):
     assert_matches_torch(name, 17)                               # T = 17 > every window
 
 
+def test_window_blocks_match_torch_autograd():
+    """T = 41 >= 4 W: attention goes in blocks of W queries (fast/band.py), the last one ragged."""
+    from minimistral.training.backward import Pass
+
+    assert Pass.of(hf_and_ours(CONFIGS["gqa_window"])[1], 2, 41).Q == 5
+    assert_matches_torch("gqa_window", (2, 41), seed=7, token_seed=8)
+
+
 def test_batched_gradients_match_torch_autograd():
     """[B, T]: one loss, the mean over all B*(T-1) predictions, as transformers' labels= gives."""
     assert_matches_torch("gqa_window", (3, 13), seed=3, token_seed=4)

@@ -160,3 +160,58 @@ def name_pairs(model: Mistral, max_tokens: int = 60) -> dict:
             used.append(any(re.search(rf"\b{re.escape(n)}\b", text) for n in names))
         rows.append(all(used))
     return {"pairs": len(rows), "both_use_their_names": int(sum(rows))}
+
+
+def hop_checks(model: Mistral, n_stories: int = 30, per_story: int = 2, corpus_seed: int = 0) -> dict:
+    """The causal check of analysis/trace.py on names the model retrieves from beyond its window:
+    for mid-band mentions it gets right (top-1 among its cast), cut the relay, then as many
+    other positions, at the layer of the relay's longest hop; the name's probability each time."""
+    from ..analysis.trace import cut_experiment
+
+    tok, W, k = model.tokenizer, model.args.sliding_window, model.args.n_layers
+    rows = []
+    for text in corpus.stories("heldout", n_stories, corpus_seed):
+        ids = np.array(tok.encode(text), dtype=np.int64)
+        mentions = corpus.name_mentions(ids, tok, first=True)
+        cast = sorted({int(ids[m.position]) for m in mentions})
+        logits = model.forward(ids)
+        done = 0
+        for m in mentions:
+            if m.distance == 0 or corpus.band(m.distance, W, k) != "mid" or done == per_story:
+                continue
+            if cast[int(np.argmax(logits[m.position - 1][cast]))] != ids[m.position]:
+                continue
+            r = cut_experiment(model, ids, m.position - m.distance, m.position - 1, int(ids[m.position]))
+            rows.append(r)
+            done += 1
+    p = np.array([r["p"] for r in rows])
+    return {"retrievals": len(rows), "p": float(p.mean()) if rows else None,
+            "p_relay_cut": float(np.mean([r["p_relay"] for r in rows])) if rows else None,
+            "p_control_cut": float(np.mean([r["p_control"] for r in rows])) if rows else None,
+            "halved_by_relay_cut": float(np.mean([r["p_relay"] < r["p"] / 2 for r in rows])) if rows else None,
+            "halved_by_control_cut": float(np.mean([r["p_control"] < r["p"] / 2 for r in rows])) if rows else None}
+
+
+def report(model: Mistral, train_tokens: int = 2_000_000) -> dict:
+    """Every measurement of a shipped model's RESULTS.md, in one dict."""
+    recall = name_recall(model)
+    recall.pop("by_distance")
+    return {"heldout": evaluate(model, n_windows=64, seq_len=512, train_tokens=train_tokens),
+            "handwritten": handwritten(model, train_tokens), "names_in_stories": recall,
+            "name_probes": name_probes(model), "name_pairs": name_pairs(model), "hops": hop_checks(model)}
+
+
+def main(argv=None) -> None:
+    """python -m minimistral.training.evaluate [DIR]: the report of a model (default: the shipped one)."""
+    import json
+    import sys
+
+    import minimistral
+
+    argv = sys.argv[1:] if argv is None else argv
+    model = minimistral.load(argv[0]) if argv else minimistral.load_default()
+    print(json.dumps(report(model), indent=1))
+
+
+if __name__ == "__main__":
+    main()

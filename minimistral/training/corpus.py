@@ -20,7 +20,7 @@ Example, story(0, 0) (a "brave" plot; 351 tokens with <s> and </s>):
     name_mentions(story(0, 0)) -> Zorro at token 24, 4 after its last mention (near), Zane at 56 (15,
     near), Peter at 66 (65, mid), ... Zane at 322, 266 tokens after "Zane was ill" (far).
 
-What a story is (grammar.py writes it). A plot (lost toy, trip, helping, making something, being
+What a story is (grammar/ writes it). A plot (lost toy, trip, helping, making something, being
 brave, sharing, a birthday surprise) is a list of beats; between the beats the middle is filled
 with sentences drawn from a small grammar: subject + verb phrase + object + place, joined by because / so /
 when / but / then / after / before / while / until / if, plus questions (who / what / where /

@@ -1,4 +1,6 @@
 """The word lists of the story generator (corpus.py): data only, every word written for this project.
+It is long because it holds only data (word lists), no logic; the code that uses them is in
+grammar/.
 
 Conventions, so corpus.py can inflect and combine them:
 

@@ -66,7 +66,7 @@ class TrainConfig:
     seq_len: int = 512              # T
     corpus_seed: int = 0
     # the optimiser
-    steps: int = 2400
+    steps: int = 5000
     lr: float = 3e-3                # peak learning rate
     min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
     warmup: int = 100               # steps of linear warm-up from 0
@@ -78,9 +78,9 @@ class TrainConfig:
     init_std: float = 0.02
     seed: int = 0
     # evaluation and output
-    eval_every: int = 100           # held-out loss every this many steps (and at the end)
+    eval_every: int = 250           # held-out loss every this many steps (and at the end)
     eval_windows: int = 16          # held-out windows of T tokens
-    checkpoint_every: int = 400     # intermediate checkpoints in checkpoints/ (0: only the final one)
+    checkpoint_every: int = 1000    # intermediate checkpoints in checkpoints/ (0: only the final one)
     dtype: str = "BF16"             # storage of the written weights: "BF16" or "F32"
     compact_vocab: bool = True      # train S + 1 output rows, exactly (vocab.py), not all 32000
 

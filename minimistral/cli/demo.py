@@ -1,4 +1,5 @@
-"""`minimistral demo`: the paper's example sentence through the shipped trained model, step by step."""
+"""`minimistral demo`: the paper's example sentence through the shipped trained model, step by
+step; then a story opening continued past the window, with every name it carries marked."""
 
 from __future__ import annotations
 
@@ -41,11 +42,32 @@ def run(opts) -> int:
     for i in top:
         print(f"  {_shown(tok, int(i)):<12} {probs[i]:.4f}" if probs[i] >= 1e-3 else
               f"  {_shown(tok, int(i)):<12} {probs[i]:.2e}")
-    new = model.generate(ids, max_tokens=3 * a.sliding_window, temperature=0.0)
+    new = model.generate(ids, max_tokens=a.sliding_window, temperature=0.0)
     print(f"greedy     : {tok.decode(ids + new)!r}")
-    print(f"             ({len(new)} new tokens through the rolling buffer of W = {a.sliding_window} slots; "
-          f"`minimistral generate --prompt TEXT` samples more)")
+    names_past_the_window(model)
     return 0
+
+
+STORY_OPENING = "Hugo was a small boy who lived near the river. He had a tall bird named Milo."
+
+
+def names_past_the_window(model, prompt: str = STORY_OPENING, names=("Hugo", "Milo")) -> None:
+    """Continue a story opening greedily, then list where its names come back and how far back
+    (in tokens) each was last said: beyond W - 1, only the stack of layers can have carried it."""
+    from ..training.corpus import band, name_mentions
+
+    tok, W, k = model.tokenizer, model.args.sliding_window, model.args.n_layers
+    ids = tok.encode(prompt)
+    new = model.generate(ids, max_tokens=4 * W, temperature=0.0)
+    print(f"story      : {prompt!r}")
+    print(f"greedy     : {tok.decode(new)!r}")
+    print(f"             ({len(new)} new tokens through the rolling buffer of W = {W} slots, {k} layers: "
+          f"a reach of {k * (W - 1)} tokens)")
+    where = {"near": "inside the window", "mid": "past the window, within the reach", "far": "beyond the reach"}
+    for m in name_mentions(ids + new, tok, names=names):
+        if m.position >= len(ids):
+            print(f"  {m.name!r} at token {m.position}: said {m.distance} tokens before "
+                  f"({where[band(m.distance, W, k)]})")
 
 
 def _shown(tok, token_id: int) -> str:

@@ -8,6 +8,7 @@ test can hold the drawing against the paper. The modules, by what they draw:
     memory.py       GQA heads, KV-cache bytes, Fig. 2 rolling buffer, Fig. 3 pre-fill chunks,
                     one forward pass of the shipped model
     attention.py    the shipped model's attention maps: heads, GQA groups, head roles, <s>
+    names.py        names carried past the window: top-1 by distance, one name's relay and its cut
     experiments.py  measured SWA cost and measured reach (results in data/experiments/)
     training.py     the shipped model's training curve (its train_log.jsonl)
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from ..errors import MinimistralError
 from ..guards.textio import show
 from . import attention, experiments, memory, paper, training
+from .names import fig_names_by_distance, fig_relay
 
 DPI = 100
 
@@ -42,6 +44,15 @@ def _on_shipped_model(make, **kwargs):
     return draw
 
 
+def _on_shipped(make):
+    """A registry entry that draws a figure of the shipped model as a whole."""
+    def draw():
+        from .. import load_default
+
+        return make(load_default())
+    return draw
+
+
 REGISTRY = {
     "fig1_masks": paper.fig_masks,
     "fig1_receptive_field": paper.fig_receptive_field,
@@ -56,6 +67,8 @@ REGISTRY = {
     "attention_gqa_groups": _on_shipped_model(attention.fig_gqa_sharing),
     "attention_head_roles": _on_shipped_model(attention.fig_head_roles),
     "attention_bos_leaves_window": _on_shipped_model(attention.fig_bos_leaves_window, max_tokens=100),
+    "names_by_distance": _on_shipped(fig_names_by_distance),
+    "name_relay": _on_shipped(fig_relay),
     "swa_cost": experiments.fig_swa_cost,
     "reach_measured": experiments.fig_reach_measured,
     "training_loss": training.fig_training_loss,

@@ -1,0 +1,46 @@
+"""The relay of a name (analysis/trace.py): the chain found on hand-made maps whose answer is
+known, and the cut checked against a cut done by hand on the uncut probabilities."""
+
+import numpy as np
+import pytest
+
+from minimistral import MinimistralError
+from minimistral.analysis.attention_maps import AttentionTrace
+from minimistral.analysis.trace import Cut, probability_at, relay_path
+from minimistral.training.init import TINY, tiny_model
+
+
+def uniform_maps(L, T, W):
+    """[L, 1, T, T]: every query spreads its weight evenly over its window."""
+    m = np.zeros((L, 1, T, T), dtype=np.float32)
+    for t in range(T):
+        m[:, 0, t, max(0, t - W + 1):t + 1] = 1.0 / (t + 1 - max(0, t - W + 1))
+    return m
+
+
+def test_the_chain_follows_the_strong_hops():
+    """W = 3: position 5 reads 3 strongly at layer 1, 3 reads 1 strongly at layer 0: 1 -> 3 -> 5."""
+    maps = uniform_maps(2, 6, 3)
+    maps[0, 0, 3] = 0
+    maps[0, 0, 3, 1] = 1.0
+    maps[1, 0, 5] = 0
+    maps[1, 0, 5, 3] = 1.0
+    assert relay_path(maps, source=1, query=5) == [1, 3, 5]
+    # with one layer, 5 cannot reach 1 (two hops of at most W - 1 = 2 are needed)
+    with pytest.raises(MinimistralError, match="beyond the stack's reach"):
+        relay_path(maps[:1], source=1, query=5)
+
+
+def test_a_cut_is_the_uncut_row_with_those_keys_removed_and_renormalized():
+    model = tiny_model(TINY.replace(sliding_window=6), tokenizer=False)
+    ids = np.random.default_rng(0).integers(3, 32000, 10)
+    plain, cut = AttentionTrace(), Cut(layer=1, positions=[4, 6])
+    model.run(ids, np.arange(10), trace=plain)
+    model.run(ids, np.arange(10), trace=cut)
+    before, after = plain.maps(), cut.maps()                                     # [L, H, T, T]
+    assert np.array_equal(before[0], after[0])                                  # layer 0 untouched
+    row = before[1, :, 8].astype(np.float64)                                    # query 8 reads 3..8
+    row[:, [4, 6]] = 0
+    np.testing.assert_allclose(after[1, :, 8], row / row.sum(-1, keepdims=True), rtol=1e-5, atol=1e-7)
+    assert (after[1, :, 4, 4] > 0).all()                                        # a query still reads itself
+    assert 0 < probability_at(model, ids, 8, int(ids[9]), Cut(1, [4])) < 1

@@ -103,26 +103,26 @@ def gguf_tokenizer(path):
 
     path = Path(path)
     where = show(path)
-    reader = read_gguf(path)
-    model = meta(reader, "tokenizer.ggml.model", (STRING,), where)
+    file = read_gguf(path)
+    model = meta(file, "tokenizer.ggml.model", (STRING,))
     if model != "llama":
         raise MinimistralError(f"{where} carries a {show(repr(model))} tokenizer; minimistral reads Mistral 7B's "
                                f"SentencePiece vocabulary ('llama').")
-    tokens = meta_array(reader, "tokenizer.ggml.tokens", (STRING,), where)
+    tokens = meta_array(file, "tokenizer.ggml.tokens", (STRING,))
     n = len(tokens)
-    scores = meta_array(reader, "tokenizer.ggml.scores", FLOATS, where, [0.0] * n)
-    types = meta_array(reader, "tokenizer.ggml.token_type", INTS, where, [NORMAL] * n)
+    scores = meta_array(file, "tokenizer.ggml.scores", FLOATS, [0.0] * n)
+    types = meta_array(file, "tokenizer.ggml.token_type", INTS, [NORMAL] * n)
     if not n or len(scores) != n or len(types) != n:
         raise MinimistralError(f"{where}: the tokenizer's tokens, scores and token types differ in length "
                                f"({n}, {len(scores)}, {len(types)}); the file is corrupt.")
     if not all(NORMAL <= k <= BYTE for k in types):
         raise MinimistralError(f"{where}: tokenizer.ggml.token_type holds a type outside 1..6; the file is corrupt.")
-    ids = [meta(reader, f"tokenizer.ggml.{k}_token_id", INTS, where, d) for k, d in
+    ids = [meta(file, f"tokenizer.ggml.{k}_token_id", INTS, d) for k, d in
            (("unknown", 0), ("bos", 1), ("eos", 2))]
     if not all(0 <= i < n for i in ids):
         raise MinimistralError(f"{where}: the tokenizer's unknown/bos/eos ids {ids} are not all among its "
                                f"{n} tokens; the file is corrupt.")
-    prefix = meta(reader, "tokenizer.ggml.add_space_prefix", BOOL, where, True)
+    prefix = meta(file, "tokenizer.ggml.add_space_prefix", BOOL, True)
     proto = sentencepiece_proto(tokens, scores, types, *ids, add_space_prefix=bool(prefix))
     try:
         tok = Tokenizer(path, proto=proto)

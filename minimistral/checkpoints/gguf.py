@@ -417,7 +417,7 @@ def open_gguf(path) -> tuple[ModelArgs, Weights]:
 def describe(weights: Weights) -> list[str]:
     """One line per kind of tensor: its storage types (how many tensors each), bytes, bits a weight.
 
-        attn_v       Q4_K x 16, Q6_K x 16    0.210 GB  5.53 bits/weight
+        attn_v       Q4_K x 16, Q6_K x 16     0.21 GB  5.50 bits/weight
     """
     groups: dict[str, dict] = {}
     seen = set()
@@ -433,7 +433,8 @@ def describe(weights: Weights) -> list[str]:
     lines = []
     for role, g in groups.items():
         types = ", ".join(f"{d} x {n}" for d, n in sorted(g["types"].items()))
-        lines.append(f"{role:<12} {types:<22} {g['bytes'] / 1e9:6.3f} GB  {8 * g['bytes'] / g['weights']:.2f} bits/weight")
+        size = f"{g['bytes'] / 1e9:.2f} GB" if g["bytes"] >= 1e8 else f"{g['bytes'] / 1e6:.2f} MB"
+        lines.append(f"{role:<12} {types:<22} {size:>9}  {8 * g['bytes'] / g['weights']:.2f} bits/weight")
     return lines
 
 

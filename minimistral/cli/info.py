@@ -55,9 +55,11 @@ def run(opts) -> int:
 
         for i, line in enumerate(describe(weights)):
             print(f"{'types' if i == 0 else '':<10} : {line}")
-    where = "inside the GGUF file" if layout == "gguf" else show(tok.path.name) if tok else ""
-    template = "" if not tok else ", [INST] control tokens (v3 template)" if tok.inst_ids else ", [INST] as text (v1 template)"
-    print(f"tokenizer  : {f'{where} ({tok.vocab_size} pieces{template})' if tok else 'not found (no tokenizer.model)'}")
+    if layout == "gguf":            # built from the file's vocabulary; the chat template is not run
+        print(f"tokenizer  : inside the GGUF file ({tok.vocab_size} pieces; chat as the "
+              f"{'v3 template, [INST] a control token' if tok.inst_ids else 'v1 template, [INST] as text'})")
+    else:
+        print(f"tokenizer  : {f'{show(tok.path.name)} ({tok.vocab_size} pieces)' if tok else 'not found (no tokenizer.model)'}")
     return 0
 
 

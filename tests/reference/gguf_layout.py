@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-SCALE_BYTES = {"Q4_K": [(0, 3e-4), (2, 2e-3)], "Q6_K": [(208, 8e-4)]}   # (fp16 offset, typical value)
+SCALE_BYTES = {"Q4_K": [(0, 3e-4)], "Q6_K": [(208, 6e-5)]}   # (fp16 scale's offset, typical value):
+# weights of about +-0.1 (a Q6_K weight is up to 4064 d, a Q4_K one 945 d)
 
 
 def permute(w: np.ndarray, n_head: int) -> np.ndarray:
@@ -38,6 +39,16 @@ def random_blocks(rng, qtype: str, rows: int, cols: int) -> np.ndarray:
     for at, typical in SCALE_BYTES[qtype]:
         d = (typical * rng.uniform(0.5, 1.5, size=raw.shape[0])).astype(np.float16)
         raw[:, at:at + 2] = d.view(np.uint8).reshape(-1, 2)
+    if qtype == "Q4_K":
+        # dmin = 7.5 d and min = scale: each sub-block d*scale*(q - 7.5), centred like the others.
+        # The 6-bit scale/min packing of ggml's get_scale_min_k4, written out:
+        dmin = (d.astype(np.float32) * 7.5).astype(np.float16)
+        raw[:, 2:4] = dmin.view(np.uint8).reshape(-1, 2)
+        sc = rng.integers(8, 64, size=(raw.shape[0], 8), dtype=np.uint8)
+        lo, hi = sc[:, :4], sc[:, 4:]
+        raw[:, 4:8] = lo | ((hi >> 4) << 6)                       # scales 0..3, top bits of 4..7
+        raw[:, 8:12] = lo | ((hi >> 4) << 6)                      # mins 0..3 (= scales)
+        raw[:, 12:16] = (hi & 0x0F) | ((hi & 0x0F) << 4)          # low bits of scales/mins 4..7
     return raw.reshape(rows, cols // per_block * block_bytes)
 
 

@@ -23,6 +23,7 @@ from minimistral import MinimistralError
 from minimistral.checkpoints.gguf import open_gguf, read_gguf
 from minimistral.checkpoints.gguf_vocab import gguf_tokenizer
 from minimistral.checkpoints.layout import detect_layout
+from reference.gguf_layout import gguf_bytes, text, u32  # noqa: E402  (tests/ is on sys.path)
 
 pytest.importorskip("gguf")
 
@@ -246,32 +247,6 @@ def test_cli_says_the_window_is_assumed(hf, capsys):
 
 
 # ---- hostile and unsupported headers: one sentence each -------------------------------------------
-
-def gguf_bytes(kv, tensors=(), version=3, alignment=32, data=b"", magic=b"GGUF"):
-    """A GGUF file built field by field with struct (independent of any reader or writer).
-
-    kv: [(key, value type, packed value bytes)]; tensors: [(name, dims, type id, offset)]."""
-    def s(b):
-        b = b.encode() if isinstance(b, str) else b
-        return struct.pack("<Q", len(b)) + b
-    out = magic + struct.pack("<IQQ", version, len(tensors), len(kv))
-    for key, vtype, value in kv:
-        out += s(key) + struct.pack("<I", vtype) + value
-    for name, dims, type_id, offset in tensors:
-        out += s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
-        out += struct.pack("<IQ", type_id, offset)
-    out += b"\0" * (-len(out) % alignment)
-    return out + data
-
-
-def u32(x):
-    return 4, struct.pack("<I", x)
-
-
-def text(x):
-    b = x.encode()
-    return 8, struct.pack("<Q", len(b)) + b
-
 
 BASE = [("general.architecture", *text("llama")), ("llama.block_count", *u32(1)),
         ("llama.embedding_length", *u32(32)), ("llama.feed_forward_length", *u32(32)),

@@ -17,6 +17,7 @@ scales, and the model is whatever they dequantize to (transformers reads the sam
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +177,31 @@ def logits(model, tokens) -> np.ndarray:
 
     with torch.no_grad():
         return model(torch.tensor([list(tokens)])).logits[0].numpy()
+
+
+# ---- a GGUF file built field by field, for hostile and fuzzed headers ---------------------------
+
+def gguf_bytes(kv, tensors=(), version=3, alignment=32, data=b"", magic=b"GGUF"):
+    """A GGUF file built field by field with struct (independent of any reader or writer).
+
+    kv: [(key, value type, packed value bytes)]; tensors: [(name, dims, type id, offset)]."""
+    def s(b):
+        b = b.encode() if isinstance(b, str) else b
+        return struct.pack("<Q", len(b)) + b
+    out = magic + struct.pack("<IQQ", version, len(tensors), len(kv))
+    for key, vtype, value in kv:
+        out += s(key) + struct.pack("<I", vtype) + value
+    for name, dims, type_id, offset in tensors:
+        out += s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", type_id, offset)
+    out += b"\0" * (-len(out) % alignment)
+    return out + data
+
+
+def u32(x):
+    return 4, struct.pack("<I", x)
+
+
+def text(x):
+    b = x.encode()
+    return 8, struct.pack("<Q", len(b)) + b

@@ -41,6 +41,8 @@ One idea, longer than the others: four block layouts and the one loop that multi
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .linear import ONE_THREAD_PRODUCT, Chunks, _run_chunks
@@ -87,11 +89,22 @@ def _q4_0(b: np.ndarray, out: np.ndarray) -> None:
 
 
 def k_scales(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Q4_K's 12 packed bytes [n, 12] -> (scales, mins), uint8 [n, 8] each, in 0..63."""
-    a, m, lo = s[:, 0:4], s[:, 4:8], s[:, 8:12]
-    scales = np.concatenate([a & 0x3F, (lo & 0x0F) | ((a >> 6) << 4)], axis=1)
-    mins = np.concatenate([m & 0x3F, (lo >> 4) | ((m >> 6) << 4)], axis=1)
-    return scales, mins
+    """Q4_K's 12 packed bytes [n, 12] -> (scales, mins), uint8 [n, 8] each, in 0..63.
+
+    Four bytes at a time, as uint32 words w0 (bytes 0-3), w1 (4-7), w2 (8-11), each byte of a
+    result word one scale: scales 0-3 = w0 & 0x3F3F3F3F, scales 4-7 = the low halves of w2 with
+    the top 2 bits of w0's bytes moved to bits 4-5 ((w0 >> 2) & 0x30303030); mins likewise from
+    w1 and w2's high halves.
+    """
+    w = (s if s.strides[-1] == 1 else np.ascontiguousarray(s)).view("<u4")   # [n, 3], no copy
+    w0, w1, w2 = w[:, 0], w[:, 1], w[:, 2]
+    out = np.empty((s.shape[0], 4), dtype="<u4")                         # scales 0-3, 4-7, mins 0-3, 4-7
+    np.bitwise_and(w0, np.uint32(0x3F3F3F3F), out=out[:, 0])
+    np.bitwise_or(w2 & np.uint32(0x0F0F0F0F), (w0 >> 2) & np.uint32(0x30303030), out=out[:, 1])
+    np.bitwise_and(w1, np.uint32(0x3F3F3F3F), out=out[:, 2])
+    np.bitwise_or((w2 >> 4) & np.uint32(0x0F0F0F0F), (w1 >> 2) & np.uint32(0x30303030), out=out[:, 3])
+    both = out.view(np.uint8)                                            # [n, 16]
+    return both[:, :8], both[:, 8:]
 
 
 def _q4_k(b: np.ndarray, out: np.ndarray) -> None:
@@ -159,11 +172,31 @@ def dequantize(raw: np.ndarray, dtype: str, out: np.ndarray | None = None) -> np
 # ``x @ dequantize(W).T`` (as two BLAS builds differ), measured at most a few 1e-7 apart.
 
 
+class _Workspace(threading.local):
+    """Each thread's buffers, kept between calls: a fresh array of a few hundred kB per step would
+    be a fresh mapping from the OS, and its page faults cost more than the arithmetic (measured:
+    a chunk took 500 us with fresh arrays, 85 us in kept ones)."""
+
+    def __init__(self):
+        self.buffers: dict = {}
+
+    def get(self, name: str, shape: tuple, dtype=np.float32) -> np.ndarray:
+        size = int(np.prod(shape))
+        buf = self.buffers.get(name)
+        if buf is None or buf.size < size or buf.dtype != dtype:
+            buf = self.buffers[name] = np.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape)
+
+
+_work = _Workspace()
+_ONES = {run: np.ones((run, 2), dtype=np.float32) for run in (16, 18, 32, 34)}
+
+
 def _field_order(dtype: str) -> list[tuple[int, int, int, np.ndarray]]:
     """For each integer field of a block: (first byte, last byte + 1, shift, weight index [bytes]).
 
-    The field of byte k is (byte >> shift) & mask; weight index -1 marks bytes that hold no
-    weight of this field (scale bytes), which meet x = 0.
+    The field of byte k is (byte >> shift) & 0x0F (Q8_0: the byte as int8); weight index -1 marks
+    bytes that hold no weight of this field (scale bytes), which meet x = 0.
     """
     if dtype == "Q8_0":
         return [(0, 34, 0, np.r_[-1, -1, 0:32])]
@@ -176,51 +209,63 @@ def _field_order(dtype: str) -> list[tuple[int, int, int, np.ndarray]]:
 
 
 def prepare(x: np.ndarray, dtype: str) -> dict:
-    """What every chunk needs from x [T, I]: x in each field's byte order, and block sums of x."""
+    """What every chunk needs from x [T, I]: x in each field's byte order, and sums of x over
+    each scale's weights."""
     T, I = x.shape
     per_block, _ = BLOCKS[dtype]
     xb = x.reshape(T, I // per_block, per_block)                           # [T, blocks, weights]
-    if dtype == "Q6_K":                                                   # natural order (below)
-        return {"x": x, "sums": xb.reshape(T, -1, 16).sum(-1)}            # [T, I/16]
-    ext = []
-    for _, _, _, index in _field_order(dtype):
-        padded = np.concatenate([xb, np.zeros((T, xb.shape[1], 1), np.float32)], axis=-1)
-        ext.append(padded[:, :, index].reshape(T, -1))                    # [T, blocks * bytes]
-    group = 32                                                            # weights per scale
-    return {"ext": ext, "sums": xb.reshape(T, -1, group).sum(-1)}         # [T, I/32]
+    if dtype == "Q6_K":                                                   # natural order (_fields)
+        return {"ext": [x], "sums": xb.reshape(T, -1, 16).sum(-1)}        # [T, I/16]
+    padded = np.concatenate([xb, np.zeros((T, xb.shape[1], 1), np.float32)], axis=-1)
+    ext = [np.ascontiguousarray(padded[:, :, index].reshape(T, -1))       # [T, blocks * field bytes]
+           for _, _, _, index in _field_order(dtype)]
+    return {"ext": ext, "sums": xb.reshape(T, -1, 32).sum(-1)}            # [T, I/32]
 
 
-def _run_sums(m: np.ndarray, run: int) -> np.ndarray:
+def _run_sums(m: np.ndarray, run: int, name: str) -> np.ndarray:
     """Sums of consecutive runs of `run` values of m (contiguous) -> [m.size / run].
 
     One sgemm with a [run, 2] matrix of ones (two columns: with one, NumPy calls sgemv, which
     OpenBLAS splits over all cores above 9216 numbers), cut so each stays on this thread.
     """
     rows = m.reshape(-1, run)
-    ones = np.ones((run, 2), dtype=np.float32)
+    out = _work.get(name, (rows.shape[0], 2))
     step = max(1, ONE_THREAD_PRODUCT // (2 * run))
-    out = np.empty(rows.shape[0], dtype=np.float32)
     for k in range(0, rows.shape[0], step):
-        out[k:k + step] = (rows[k:k + step] @ ones)[:, 0]
-    return out
+        np.matmul(rows[k:k + step], _ONES[run], out=out[k:k + step])
+    return out[:, 0]
 
 
 def _fields(b: np.ndarray, dtype: str) -> list[np.ndarray]:
-    """The integer fields of blocks b [m, bytes] as float32 [m, field bytes] (or [m, 256], Q6_K)."""
+    """The integer fields of blocks b [m, bytes] as float32 [m, field bytes] (Q6_K: the 6-bit
+    q in the natural order, [m, 256]), in this thread's buffers."""
+    m = b.shape[0]
+    if dtype == "Q8_0":
+        f = _work.get("f0", (m, 34))
+        np.copyto(f, b.view(np.int8))                                     # int8 -> float32, exact
+        return [f]
     if dtype == "Q6_K":
-        m = b.shape[0]
-        ql, qh = b[:, :128].reshape(m, 2, 1, 64), b[:, 128:192].reshape(m, 2, 1, 1, 32)
-        shift = np.array([[0, 2], [4, 6]], dtype=np.uint8).reshape(1, 1, 2, 2, 1)
-        low = (ql >> np.array([0, 4], dtype=np.uint8).reshape(1, 1, 2, 1)) & 0x0F    # [m, 2, 2, 64]
-        q = low.reshape(m, 2, 2, 2, 32) | (((qh >> shift) & 0x03) << 4)          # [m, half, nib, run, 32]
-        return [q.reshape(m, 256).astype(np.float32)]                             # natural order
+        q = _work.get("q6", (m, 2, 2, 64), np.uint8)                      # [half, nibble, 64]
+        bits = _work.get("bits", (m, 2, 4, 32), np.uint8)                 # [half, bit pair, 32]
+        ql, qh = b[:, :128].reshape(m, 2, 64), b[:, 128:192].reshape(m, 2, 32)
+        np.bitwise_and(ql, 0x0F, out=q[:, :, 0])                          # low 4 bits, weights 0..63
+        np.right_shift(ql, 4, out=q[:, :, 1])                             # ... weights 64..127
+        for pair in range(4):                                             # bits 0-1, 2-3, 4-5, 6-7
+            np.right_shift(qh, 2 * pair, out=bits[:, :, pair])
+        np.bitwise_and(bits, 0x03, out=bits)
+        np.left_shift(bits, 4, out=bits)
+        np.bitwise_or(q, bits.reshape(q.shape), out=q)                    # + high 2 bits: 0..63
+        f = _work.get("f0", (m, 256))
+        np.copyto(f, q.reshape(m, 256))                                   # 0..63 as float32
+        return [f]
     out = []
-    for first, last, shift, _ in _field_order(dtype):
-        field = b[:, first:last]
-        if dtype == "Q8_0":
-            out.append(field.view(np.int8).astype(np.float32))
-        else:
-            out.append(((field >> shift) & 0x0F if shift else field & 0x0F).astype(np.float32))
+    u = _work.get("u8", b.shape, np.uint8)
+    for i, (first, last, shift, _) in enumerate(_field_order(dtype)):
+        np.right_shift(b, shift, out=u)               # whole blocks: long loops (the scale bytes
+        np.bitwise_and(u, 0x0F, out=u)                # are computed too, and left out below)
+        f = _work.get(f"f{i}", (m, last - first))
+        np.copyto(f, u[:, first:last])
+        out.append(f)
     return out
 
 
@@ -228,28 +273,33 @@ def _times_x(b: np.ndarray, dtype: str, prep: dict, y: np.ndarray) -> None:
     """y [T, n] = x @ dequantize(rows).T for the blocks b [n * blocks per row, bytes] of n rows."""
     T, n = y.shape
     fields = _fields(b, dtype)
+    if dtype == "Q6_K":
+        scale = (_half(b[:, 208:210]) * b[:, 192:208].view(np.int8)).reshape(n, -1)   # d * scale_s
+    elif dtype == "Q4_K":
+        scales, mins = k_scales(b[:, 4:16])
+        scale = (_half(b[:, 0:2]) * scales).reshape(n, -1)                           # d * scale_s
+        low = (_half(b[:, 2:4]) * mins).reshape(n, -1)                               # dmin * min_s
+        both = _work.get("both", (b.shape[0], 4, 2))                                 # [m, run, half]
+    else:
+        scale = _half(b[:, :2]).reshape(n, -1)                                       # d
+    m = _work.get("m", (n, fields[0].size // n))
     for t in range(T):
-        if dtype == "Q6_K":
-            p = _run_sums(fields[0].reshape(n, -1) * prep["x"][t], 16).reshape(n, -1)      # [n, I/16]
-            scale = (_half(b[:, 208:210]) * b[:, 192:208].view(np.int8)).reshape(n, -1)  # d * scale_s
-            y[t] = np.vecdot(scale, p - 32 * prep["sums"][t])
-            continue
-        ext = prep["ext"]
-        if dtype == "Q4_K":
-            scales, mins = k_scales(b[:, 4:16])
-            d, dmin = _half(b[:, 0:2]), _half(b[:, 2:4])                              # [m, 1]
-            low, high = (_run_sums(f.reshape(n, -1) * e[t], 32).reshape(-1, 4)
-                         for f, e in zip(fields, ext))                                # [m, 4] each
-            sums = np.stack([low, high], axis=-1).reshape(n, -1)                      # [n, I/32]
-            y[t] = (np.vecdot((d * scales).reshape(n, -1), sums)
-                    - np.vecdot((dmin * mins).reshape(n, -1), prep["sums"][t]))
-            continue
-        m = fields[0].reshape(n, -1) * ext[0][t]                                    # [n, blocks * bytes]
-        for f, e in zip(fields[1:], ext[1:]):
-            m += f.reshape(n, -1) * e[t]
-        p = _run_sums(m, b.shape[1]).reshape(n, -1)                                    # [n, I/32]
-        d = _half(b[:, :2]).reshape(n, -1)
-        y[t] = np.vecdot(d, p - 8 * prep["sums"][t] if dtype == "Q4_0" else p)
+        for i, (f, e) in enumerate(zip(fields, prep["ext"])):
+            if i == 0 or dtype == "Q4_K":
+                np.multiply(f.reshape(n, -1), e[t], out=m)                           # q * x
+            else:
+                m2 = _work.get("m2", m.shape)
+                np.multiply(f.reshape(n, -1), e[t], out=m2)
+                np.add(m, m2, out=m)
+            if dtype == "Q4_K":                    # each half's runs of 32 have their own scales
+                both[:, :, i] = _run_sums(m, 32, "p").reshape(-1, 4)
+        if dtype == "Q4_K":                                                          # sum_s scale_s p_s - min_s x_s
+            y[t] = np.vecdot(scale, both.reshape(n, -1)) - np.vecdot(low, prep["sums"][t])
+        elif dtype == "Q6_K":                                                        # sum_s scale_s (p_s - 32 x_s)
+            y[t] = np.vecdot(scale, _run_sums(m, 16, "p").reshape(n, -1) - 32 * prep["sums"][t])
+        else:                                                                        # sum_b d_b (p_b - 8 x_b)
+            p = _run_sums(m, b.shape[1], "p").reshape(n, -1)
+            y[t] = np.vecdot(scale, p - 8 * prep["sums"][t] if dtype == "Q4_0" else p)
 
 
 def _chunks_times_x(w: np.ndarray, dtype: str, prep: dict, y: np.ndarray, chunks: Chunks) -> None:
@@ -259,7 +309,7 @@ def _chunks_times_x(w: np.ndarray, dtype: str, prep: dict, y: np.ndarray, chunks
     while (chunk := chunks.take()) is not None:
         r, n = chunk
         with np.errstate(all="ignore"):
-            _times_x(np.ascontiguousarray(w[r:r + n]).reshape(-1, block_bytes), dtype, prep, out[:, :n])
+            _times_x(w[r:r + n].reshape(-1, block_bytes), dtype, prep, out[:, :n])
         y[:, r:r + n] = out[:, :n]
 
 

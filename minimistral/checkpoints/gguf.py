@@ -421,7 +421,7 @@ def open_gguf(path) -> tuple[ModelArgs, Weights]:
 def describe(weights: Weights) -> list[str]:
     """One line per kind of tensor: its storage types (how many tensors each), bytes, bits a weight.
 
-        attn_v       Q4_K x 16, Q6_K x 16     0.21 GB  5.50 bits/weight
+        attn_v       Q4_K x 16, Q6_K x 16     92.8 MB  5.53 bits/weight
     """
     groups: dict[str, dict] = {}
     seen = set()
@@ -437,7 +437,7 @@ def describe(weights: Weights) -> list[str]:
     lines = []
     for role, g in groups.items():
         types = ", ".join(f"{d} x {n}" for d, n in sorted(g["types"].items()))
-        size = f"{g['bytes'] / 1e9:.2f} GB" if g["bytes"] >= 1e8 else f"{g['bytes'] / 1e6:.2f} MB"
+        size = f"{g['bytes'] / 1e9:.2f} GB" if g["bytes"] >= 1e9 else f"{g['bytes'] / 1e6:.1f} MB"
         lines.append(f"{role:<12} {types:<22} {size:>9}  {8 * g['bytes'] / g['weights']:.2f} bits/weight")
     return lines
 

@@ -55,18 +55,17 @@ def random_blocks(rng, kind: str, rows: int, cols: int) -> np.ndarray:
     return raw.reshape(rows, -1)
 
 
-def write_synthetic(path: Path, qtype: str, n_layers: int) -> None:
+def write_synthetic(path: Path, qtype: str, args) -> None:
+    """A GGUF file of these ModelArgs' shapes: random blocks, the shipped (Mistral v1) tokenizer."""
     import gguf
 
     from minimistral.checkpoints.gguf import gguf_name
     from minimistral.checkpoints.gguf_vocab import vocabulary
     from minimistral.checkpoints.layout import iter_expected
     from minimistral.checkpoints.quantize import _metadata
-    from minimistral.config import ModelArgs
     from minimistral.fast.quant import row_bytes
     from minimistral.tokenizer import SHIPPED_TOKENIZER, Tokenizer
 
-    args = ModelArgs(n_layers=n_layers, sliding_window=None, context_len=32768, rope_theta=1e6)
     tok = Tokenizer(SHIPPED_TOKENIZER)
     rng = np.random.default_rng(0)
     w = gguf.GGUFWriter(str(path), "llama")
@@ -135,7 +134,10 @@ def main() -> None:
         path = directory / f"synthetic-7b.{qtype}.gguf"
         start = time.perf_counter()
         if not path.exists():
-            write_synthetic(path, qtype, opts.layers)
+            from minimistral.config import ModelArgs
+
+            write_synthetic(path, qtype, ModelArgs(n_layers=opts.layers, sliding_window=None, context_len=32768,
+                                                   rope_theta=1e6))
         written = time.perf_counter() - start
         info = __import__("subprocess").run([sys.executable, "-m", "minimistral", "info", "--model", str(path)],
                                             capture_output=True, text=True, cwd=ROOT).stdout

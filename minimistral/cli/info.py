@@ -50,12 +50,11 @@ def run(opts) -> int:
     print(f"est. RAM   : {human(weights.nbytes() + kv_bytes)} = {human(weights.nbytes())} mapped weights + "
           f"{human(kv_bytes)} float32 KV cache ({args.sliding_window or args.context_len} positions"
           f"{'' if args.sliding_window else ', grows with the text'}), plus pre-fill buffers")
-    if layout == "gguf":
+    if layout == "gguf":            # the tokenizer is built from the file's vocabulary; its chat template is not run
         from ..checkpoints.gguf import describe
 
         for i, line in enumerate(describe(weights)):
             print(f"{'types' if i == 0 else '':<10} : {line}")
-    if layout == "gguf":            # built from the file's vocabulary; the chat template is not run
         print(f"tokenizer  : inside the GGUF file ({tok.vocab_size} pieces; chat as the "
               f"{'v3 template, [INST] a control token' if tok.inst_ids else 'v1 template, [INST] as text'})")
     else:

@@ -80,16 +80,54 @@ def sentencepiece_proto(tokens: list[str], scores: list[float], types: list[int]
     return pieces + _bytes(2, trainer) + _bytes(3, normalizer)
 
 
+def _read_varint(data: bytes, i: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        byte = data[i]
+        n, i, shift = n | (byte & 0x7F) << shift, i + 1, shift + 7
+        if byte < 0x80:
+            return n, i
+
+
+def piece_types(proto: bytes) -> list[int]:
+    """The type of every piece of a serialized ModelProto (field 1, and its field 3; absent means
+    NORMAL): the one thing sentencepiece's Python API does not tell (user-defined pieces)."""
+    types, i = [], 0
+    while i < len(proto):
+        key, i = _read_varint(proto, i)
+        wire = key & 7
+        if wire == 0:
+            _, i = _read_varint(proto, i)
+        elif wire in (1, 5):
+            i += 8 if wire == 1 else 4
+        else:                                                   # length-delimited (wire type 2)
+            n, i = _read_varint(proto, i)
+            if key >> 3 == 1:                                   # a piece: find its type field
+                kind, j = NORMAL, i
+                while j < i + n:
+                    k, j = _read_varint(proto, j)
+                    if k & 7 == 0:
+                        v, j = _read_varint(proto, j)
+                        kind = v if k >> 3 == 3 else kind
+                    elif k & 7 in (1, 5):
+                        j += 8 if k & 7 == 1 else 4
+                    else:
+                        m, j = _read_varint(proto, j)
+                        j += m
+                types.append(kind)
+            i += n
+    return types
+
+
 def vocabulary(sp) -> tuple[list[str], list[float], list[int]]:
     """(pieces, scores, token types) of a loaded sentencepiece.SentencePieceProcessor, in GGUF's
-    numbering; user-defined pieces, which its API does not tell apart, count as normal."""
-    tokens, scores, types = [], [], []
-    for i in range(sp.get_piece_size()):
-        tokens.append(sp.id_to_piece(i))
-        scores.append(sp.get_score(i))
-        types.append(UNKNOWN if sp.is_unknown(i) else CONTROL if sp.is_control(i) else
-                     BYTE if sp.is_byte(i) else UNUSED if sp.is_unused(i) else NORMAL)
-    return tokens, scores, types
+    numbering (the same as sentencepiece's), the types read from its model proto."""
+    n = sp.get_piece_size()
+    types = piece_types(sp.serialized_model_proto())
+    if len(types) != n:                              # cannot happen for a model sentencepiece loaded
+        types = [UNKNOWN if sp.is_unknown(i) else CONTROL if sp.is_control(i) else BYTE if sp.is_byte(i)
+                 else UNUSED if sp.is_unused(i) else NORMAL for i in range(n)]
+    return [sp.id_to_piece(i) for i in range(n)], [sp.get_score(i) for i in range(n)], types
 
 
 def gguf_tokenizer(path):

@@ -378,3 +378,24 @@ def test_the_header_is_not_read_past_a_truncation_anywhere(tmp_path):
         (tmp_path / "cut.gguf").write_bytes(full[:cut])
         with pytest.raises(MinimistralError):
             open_gguf(tmp_path / "cut.gguf")
+
+
+def test_the_vocabulary_quantize_writes_keeps_every_piece_type():
+    """v3's tokenizer has 20 user-defined pieces, which sentencepiece's API does not report: the
+    types come from its model file (a hand-written protobuf reader), and the vocabulary written
+    into a GGUF file tokenizes as the original (sentencepiece itself, the reference here)."""
+    mistral_common = pytest.importorskip("mistral_common")
+    import sentencepiece
+
+    from minimistral.checkpoints.gguf_vocab import sentencepiece_proto, vocabulary
+
+    path = Path(mistral_common.__file__).parent / "data" / "mistral_instruct_tokenizer_240323.model.v3"
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
+    tokens, scores, types = vocabulary(sp)
+    assert {k: types.count(k) for k in set(types)} == {1: 31741, 2: 1, 3: 750, 4: 20, 6: 256}
+    assert [tokens[i] for i in range(len(types)) if types[i] == 4][:2] == ["[REFERENCE_DOC_19]", "[REFERENCE_DOC_18]"]
+    rebuilt = sentencepiece.SentencePieceProcessor(
+        model_proto=sentencepiece_proto(tokens, scores, types, sp.unk_id(), sp.bos_id(), sp.eos_id()))
+    for sample in TEXTS + ["x [REFERENCE_DOC_3] y", "[IMG] [TOOL_CALLS]"]:
+        assert rebuilt.encode(sample) == sp.encode(sample), sample
+    assert sp.encode("x [REFERENCE_DOC_3] y")[2] == 767                  # the user-defined piece, whole

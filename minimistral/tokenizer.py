@@ -40,7 +40,9 @@ ROLES = ("system", "user", "assistant")
 class Tokenizer:
     """A sentencepiece model file, with BOS/EOS ids, exact encode/decode and the chat template."""
 
-    def __init__(self, path):
+    def __init__(self, path, proto: bytes | None = None):
+        """From a tokenizer.model file, or from ``proto``, its bytes built elsewhere (a GGUF file's
+        vocabulary, checkpoints/gguf_vocab.py), with ``path`` naming where they came from."""
         import sentencepiece
 
         if not isinstance(path, (str, os.PathLike)):
@@ -48,7 +50,8 @@ class Tokenizer:
         self.path = Path(path)
         # Read through guards/files.py (a FIFO or a directory gets a sentence, not a hang), then hand
         # sentencepiece the bytes: no path encoding issues with names that are not UTF-8.
-        proto = read_small(self.path, MAX_TOKENIZER_BYTES, "tokenizer file")
+        if proto is None:
+            proto = read_small(self.path, MAX_TOKENIZER_BYTES, "tokenizer file")
         self.sp = sentencepiece.SentencePieceProcessor()
         try:
             ok = self.sp.LoadFromSerializedProto(proto)

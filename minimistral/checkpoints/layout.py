@@ -4,6 +4,7 @@ Two layouts are released (docs/mistral-7b.md §5):
 
     HF      config.json + model.safetensors, or model-0000i-of-0000n.safetensors + index.json
     native  params.json + consolidated.safetensors (or consolidated.00.pth, see pth.py)
+    GGUF    one llama.cpp .gguf file (or a directory holding one), see gguf.py
 
 export.py writes checkpoints in the HF layout with the same maps run backwards (to_hf).
 
@@ -26,6 +27,7 @@ from ..config import ModelArgs
 from ..errors import MinimistralError
 from ..guards.files import kind, read_small, unique_keys
 from ..guards.textio import show
+from .gguf import gguf_file, gguf_name, open_gguf
 from .safetensors import read_safetensors
 from .weights import StoredTensor, Weights
 
@@ -108,14 +110,14 @@ def read_json(path: Path) -> dict:
 
 
 def detect_layout(directory: Path) -> str:
-    """'hf', 'native' or 'pth'; raises MinimistralError naming what is wrong or unsupported."""
+    """'hf', 'native', 'pth' or 'gguf' (a .gguf file, or a directory holding one and no other
+    layout); raises MinimistralError naming what is wrong or unsupported."""
     k = kind(directory)
     if k == "missing":
         raise MinimistralError(f"model directory {show(directory)} does not exist.")
     if k != "dir":
-        if directory.suffix.lower() == ".gguf":
-            raise MinimistralError(f"{show(directory)} is a GGUF file (llama.cpp); minimistral reads the "
-                                   f"original safetensors release: pass its directory instead.")
+        if k == "file" and gguf_file(directory) is not None:
+            return "gguf"
         what = "a file" if k == "file" else f"not a directory (a {k})"
         raise MinimistralError(f"{show(directory)} is {what}; pass the checkpoint's directory.")
     try:
@@ -143,9 +145,8 @@ def detect_layout(directory: Path) -> str:
             return "pth"
         raise MinimistralError(f"{directory} has params.json but neither consolidated.safetensors "
                                f"nor consolidated.00.pth; download the weights too.")
-    if any(n.lower().endswith(".gguf") for n in names):
-        raise MinimistralError(f"{directory} holds GGUF files (llama.cpp); minimistral reads the "
-                               f"original safetensors release (config.json or params.json).")
+    if gguf_file(directory) is not None:                       # exactly one (else it says which)
+        return "gguf"
     raise MinimistralError(f"{directory} has no config.json (HF layout) or params.json (Mistral "
                            f"layout); is this a Mistral checkpoint directory?")
 
@@ -180,6 +181,8 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
     """(args, weights, layout) for a checkpoint directory of any supported layout."""
     directory = Path(directory)
     layout = detect_layout(directory)
+    if layout == "gguf":                 # llama.cpp's one file: rows already in the native order
+        return (*open_gguf(gguf_file(directory)), layout)
     if layout == "hf":
         cfg = read_json(directory / "config.json")
         args = ModelArgs.from_hf_config(cfg, str(directory / "config.json"))
@@ -229,7 +232,10 @@ NATIVE_TOP_TO_HF = {v: k for k, v in HF_TOP.items()}
 
 
 def file_name(native: str, layout: str) -> str:
-    """How the checkpoint's own files name a tensor: 'model.layers.1.mlp.up_proj.weight' for HF."""
+    """How the checkpoint's own files name a tensor: 'model.layers.1.mlp.up_proj.weight' for HF,
+    'blk.1.ffn_up.weight' for GGUF."""
+    if layout == "gguf":
+        return gguf_name(native)
     if layout != "hf":
         return native
     if native in NATIVE_TOP_TO_HF:
@@ -245,7 +251,7 @@ def check_tensors(args: ModelArgs, weights: Weights, directory: Path, layout: st
     allocates anything by them: a config claiming 10^8 layers or a width of 10^9 is refused here
     after looking at as many names as the files hold, never by building 10^8 of anything.
     """
-    keys = {"hf": "num_hidden_layers"}.get(layout, "n_layers")
+    keys = {"hf": "num_hidden_layers", "gguf": "llama.block_count"}.get(layout, "n_layers")
     total = 3 + LAYER_TENSORS * args.n_layers
     for name, shape in iter_expected(args):          # stops at the first missing tensor
         if name not in weights.tensors:

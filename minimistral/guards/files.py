@@ -97,15 +97,3 @@ def read_small(path, cap: int = MAX_JSON_BYTES, what: str = "") -> bytes:
         raise MinimistralError(f"{show(path)} is more than {cap:,} bytes; is it the right file?")
     return data
 
-
-def unique_keys(where):
-    """A json object_pairs_hook that refuses an object holding one key twice."""
-    def hook(pairs):
-        out = {}
-        for key, value in pairs:
-            if key in out:
-                raise MinimistralError(f"{show(where)} holds the key {show(repr(key))} twice; "
-                                       f"the file is corrupt or was edited by hand.")
-            out[key] = value
-        return out
-    return hook

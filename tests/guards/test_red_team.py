@@ -10,6 +10,7 @@ import json
 import pickle
 import shutil
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,111 @@ def test_zip_fields_zipfile_does_not_implement(tmp_path, field, value):
     data[i + field:i + field + 2] = value.to_bytes(2, "little")
     path.write_bytes(bytes(data))
     refused(lambda: read_pth(path), "x.pth")
+
+
+# ---- API arguments ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model():
+    from minimistral.training.init import tiny_model
+
+    return tiny_model(seed=0)
+
+
+def real_numbers(x: float):
+    """x as every kind of real number a caller may hold."""
+    from fractions import Fraction
+
+    return [x, Fraction(x).limit_denominator(), Decimal(str(x)), np.float32(x), np.float64(x)]
+
+
+@pytest.mark.parametrize("kind", range(5))
+def test_any_real_number_is_a_temperature_and_a_top_p(model, kind):
+    """Fraction, Decimal and NumPy scalars sample exactly as the float they equal."""
+    ids = model.tokenizer.encode("The cat sat")
+    want = model.generate(ids, max_tokens=4, temperature=0.5, top_p=0.75, seed=3, eos_id=None)
+    got = model.generate(ids, max_tokens=4, temperature=real_numbers(0.5)[kind],
+                         top_p=real_numbers(0.75)[kind], seed=3, eos_id=None)
+    assert got == want
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("temperature", lambda: 10**400, ["temperature", "a number >= 0"]),        # no float holds it
+    ("temperature", lambda: "0.5", ["temperature"]),
+    ("temperature", lambda: 1j, ["temperature"]),
+    ("temperature", lambda: Decimal("sNaN"), ["temperature"]),
+    ("top_p", lambda: Decimal("NaN"), ["top_p"]),
+    ("seed", lambda: -10**5000, ["seed", "5,001 digits"]),
+    ("max_tokens", lambda: -10**5000, ["max_tokens"]),
+    ("eos_id", lambda: [10**5000], ["eos_id"]),
+], ids=["temperature 10**400", "temperature str", "temperature complex", "temperature sNaN", "top_p NaN",
+        "seed -10**5000", "max_tokens -10**5000", "eos_id [10**5000]"])
+def test_numbers_that_are_not_options_are_refused_by_name(model, option, value, words):
+    options = {"max_tokens": 2, option: value()}
+    refused(lambda: model.generate([1, 415], **options), *words)
+
+
+@pytest.mark.parametrize("progress", [5, "bar", object()])
+def test_a_progress_that_is_not_a_function(progress):
+    import minimistral
+
+    refused(lambda: minimistral.load_default(progress=progress), "progress must be a function")
+
+
+def test_ids_of_thousands_of_digits(model):
+    refused(lambda: model.generate([10**5000]), "tokens")
+    refused(lambda: model.tokenizer.decode([10**5000]), "outside")
+
+
+# ---- the attention-map APIs and the helpers a notebook calls ---------------------------------------
+
+def test_attention_maps_check_their_cache(model):
+    refused(lambda: model.attention_maps([1, 415], cache="x"), "RollingBufferCache")
+
+
+@pytest.mark.parametrize("prompt, max_tokens, words", [
+    ([1.5, 2.7], 2, ["integer ids"]),                 # was cut to [1, 2] silently
+    ("abc", 2, ["integer ids"]),
+    ([1, 415], -1, ["max_tokens"]),                   # was one extra pass, no error
+    ([1, 415], "3", ["max_tokens"]),
+    ([1, 415], 10**6, ["attention maps", "GiB"]),     # the [L, H, T, T] maps cannot be meant
+])
+def test_traced_generate_checks_its_arguments(model, prompt, max_tokens, words):
+    from minimistral.analysis.attention_maps import traced_generate
+
+    refused(lambda: traced_generate(model, prompt, max_tokens), *words)
+
+
+def test_figure_helpers_refuse_layers_the_model_lacks(model):
+    from minimistral.figures.attention import fig_bos_leaves_window, fig_gqa_sharing
+
+    ids = model.tokenizer.encode("Tom saw a dog and Tom ran home to Mia")
+    for layer in (4, -1, 1.5):                        # -1 drew layer 3 titled "Layer -1"
+        refused(lambda: fig_gqa_sharing(model, ids, layer=layer), "layer", "4 layers")
+        refused(lambda: fig_bos_leaves_window(model, ids, max_tokens=2, layer=layer), "layer")
+    refused(lambda: fig_gqa_sharing(model, ids, show=0), "show")
+    refused(lambda: fig_gqa_sharing(model, [1]), "at least 2 tokens")
+
+
+def test_head_roles_refuse_a_subject_that_cannot_be_found(model):
+    from minimistral.analysis.heads import head_scores, subject_keys
+    from minimistral.figures.attention import fig_head_roles
+    from minimistral.training.init import tiny_model
+
+    ids = model.tokenizer.encode("Tom saw a dog and Tom ran home")
+    assert subject_keys(model.tokenizer, ids, "Tom")[0].sum() == 2
+    assert not subject_keys(model.tokenizer, ids, "Zebra").any()        # absent: no key, no error
+    for subject in ("", " ", 5):                                          # "" matched nothing silently
+        refused(lambda: fig_head_roles(model, ids, subject=subject), "word")
+    refused(lambda: fig_head_roles(model, ids, subject="Zebra"), "does not occur")
+    refused(lambda: fig_head_roles(tiny_model(seed=0, tokenizer=False), ids, subject="Tom"), "tokenizer")
+    refused(lambda: head_scores(np.zeros((2, 3, 3)), 4), "[L, H, T, T]")
+    refused(lambda: head_scores(np.ones((1, 1, 1, 1)), 4), "at least 2 tokens")
+
+
+def test_group_similarity_checks_the_kv_heads(model):
+    from minimistral.analysis.heads import group_similarity
+
+    maps = model.attention_maps(model.tokenizer.encode("Tom saw a dog"))      # H = 4
+    for k in (3, 8, 0):
+        refused(lambda: group_similarity(maps, k, 16), "n_kv_heads")

@@ -257,6 +257,20 @@ def test_numbers_that_are_not_options_are_refused_by_name(model, option, value, 
     refused(lambda: model.generate([1, 415], **options), *words)
 
 
+def test_model_args_take_any_number_and_keep_one_type_per_field():
+    """ModelArgs(dim=np.int64(32)) reached json.dumps as int64 (the checkpoint writer failed);
+    a Fraction eps was refused although it is a number."""
+    from fractions import Fraction
+
+    from minimistral.checkpoints.export import hf_config
+    from minimistral.config import ModelArgs
+
+    a = ModelArgs(dim=np.int64(4096), norm_eps=Fraction(1, 10**5), rope_theta=Decimal("1e4"))
+    assert a == ModelArgs() and type(a.dim) is int and type(a.norm_eps) is float
+    json.dumps(hf_config(a, "BF16"))
+    refused(lambda: ModelArgs(dim=-10**5000), "dim", "5,001 digits")
+
+
 @pytest.mark.parametrize("progress", [5, "bar", object()])
 def test_a_progress_that_is_not_a_function(progress):
     import minimistral

@@ -5,9 +5,7 @@ bytes, zip fields, API arguments. Each input here used to escape as a Python exc
 a silent wrong answer); the loaders must now raise MinimistralError, the CLI exit 2.
 """
 
-import io
 import json
-import pickle
 import shutil
 import zipfile
 from decimal import Decimal
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import TESTS
+from handmade_pth import handmade_pth
 from tiny_checkpoint import write_tiny_hf, write_tiny_native
 
 from minimistral import MinimistralError, cli
@@ -106,35 +105,6 @@ def test_a_zero_size_tensor_of_sane_shape_still_loads(tmp_path):
     path = raw_safetensors(tmp_path / "x.safetensors", {"a": {"dtype": "F32", "shape": [0, 2**40],
                                                               "data_offsets": [0, 0]}})
     assert read_safetensors(path)["a"].raw.shape == (0, 2**40)
-
-
-class _Storage:          # pickled under the names torch uses, below
-    pass
-
-
-def _rebuild(*args):
-    pass
-
-
-def handmade_pth(path, shape, stride, offset=0, numel=12, key="0"):
-    """A torch-style archive whose single record says exactly these numbers (no torch needed)."""
-    class Record:
-        def __reduce__(self):
-            return _rebuild, (_Storage(), offset, shape, stride, False, {})
-
-    class Pickler(pickle.Pickler):
-        def persistent_id(self, obj):
-            return ("storage", _Storage, key, "cpu", numel) if isinstance(obj, _Storage) else None
-
-    buf = io.BytesIO()
-    Pickler(buf, protocol=2).dump({"w": Record()})
-    me = __name__.encode()
-    data = buf.getvalue().replace(b"c" + me + b"\n_rebuild\n", b"ctorch._utils\n_rebuild_tensor_v2\n")
-    data = data.replace(b"c" + me + b"\n_Storage\n", b"ctorch\nFloatStorage\n")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", data)
-        z.writestr("archive/data/0", b"\0" * 48)
-    return path
 
 
 def test_the_handmade_pth_reads_when_its_numbers_are_right(tmp_path):

@@ -210,7 +210,7 @@ def test_cli_a_file_size_limit_is_one_sentence(tmp_path):
 
 @pytest.mark.parametrize("text, words", [('{"step": ' + "9" * 5000 + "}\n", "number of 5,000 characters"),
                                          ("[1, 2]\n", "not a JSON object"),
-                                         ("{oops\n", "not valid JSON")])
+                                         ("{oops\n", "not valid JSON")], ids=["5000 digits", "a list", "not JSON"])
 def test_a_damaged_log(tmp_path, text, words):
     (tmp_path / "train_log.jsonl").write_text(text)
     with pytest.raises(MinimistralError, match=words):

@@ -27,6 +27,7 @@ from ..errors import MinimistralError
 from ..guards.files import kind, read_small
 from ..guards.jsontext import parse_json
 from ..guards.textio import checked_name, show
+from ..guards.values import layer_index
 from .gguf import gguf_file, gguf_name, open_gguf
 from .safetensors import read_safetensors
 from .weights import StoredTensor, Weights
@@ -70,14 +71,6 @@ LAYER_TENSORS = 9    # tensors per block: two norms, wq wk wv wo, w1 w2 w3
 def expected_shapes(a: ModelArgs) -> dict[str, tuple]:
     """Native tensor name -> shape, for every parameter the config implies."""
     return dict(iter_expected(a))
-
-
-def layer_index(text: str) -> int | None:
-    """The layer number a tensor name spells: '7' -> 7; None for '07', '²' or 5000 digits (the
-    one place a name becomes a number: ASCII digits, no leading zero, at most 10 of them)."""
-    if text.isascii() and text.isdigit() and len(text) <= 10 and (text == "0" or text[0] != "0"):
-        return int(text)
-    return None
 
 
 def hf_name_to_native(name: str) -> str | None:

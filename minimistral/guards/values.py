@@ -102,6 +102,18 @@ def is_count(x) -> bool:
     return is_whole(x) and 0 <= x <= MAX_ELEMENTS
 
 
+def layer_index(text: str) -> int | None:
+    """The layer number a tensor name spells: '7' -> 7; None for '07', '²' or 5000 digits (the
+    one place a name becomes a number: ASCII digits, no leading zero, at most 10 of them;
+    '²'.isdigit() is True, but int('²') fails).
+
+        layer_index("31"), layer_index("031"), layer_index("\u00b2")  ->  31 None None
+    """
+    if text.isascii() and text.isdigit() and len(text) <= 10 and (text == "0" or text[0] != "0"):
+        return int(text)
+    return None
+
+
 def checked_shape(shape, what: str) -> tuple[int, ...]:
     """shape as a tuple of ints, once it can be a tensor's: a list or tuple of at most MAX_NDIM
     whole numbers >= 0 whose product, leaving out any 0, is at most MAX_ELEMENTS; else

@@ -52,6 +52,7 @@ from ..fast.quant import BLOCKS
 from ..guards.files import kind, open_input
 from ..guards.limits import MAX_SIZE
 from ..guards.textio import show
+from ..guards.values import layer_index
 from .weights import StoredTensor, Weights
 
 MAGIC = b"GGUF"
@@ -102,8 +103,7 @@ def native_name(name: str) -> str | None:
     if name in NATIVE_NAMES:
         return NATIVE_NAMES[name]
     parts = name.split(".", 2)
-    if len(parts) == 3 and parts[0] == "blk" and parts[1].isdigit() and parts[1] == str(int(parts[1])) \
-            and parts[2] in NATIVE_LAYER:
+    if len(parts) == 3 and parts[0] == "blk" and layer_index(parts[1]) is not None and parts[2] in NATIVE_LAYER:
         return f"layers.{parts[1]}.{NATIVE_LAYER[parts[2]]}"
     return None
 

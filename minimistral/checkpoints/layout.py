@@ -18,15 +18,16 @@ One idea, longer than the others: every rule that maps a directory to named tens
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..config import ModelArgs
 from ..errors import MinimistralError
-from ..guards.files import kind, read_small, unique_keys
-from ..guards.textio import show
+from ..guards.files import kind, read_small
+from ..guards.jsontext import parse_json
+from ..guards.textio import checked_name, show
+from ..guards.values import layer_index
 from .gguf import gguf_file, gguf_name, open_gguf
 from .safetensors import read_safetensors
 from .weights import StoredTensor, Weights
@@ -77,7 +78,7 @@ def hf_name_to_native(name: str) -> str | None:
         return HF_TOP[name]
     if name.startswith("model.layers."):
         layer, _, rest = name[len("model.layers."):].partition(".")
-        if layer.isdigit() and rest in HF_NAMES:
+        if layer_index(layer) is not None and rest in HF_NAMES:
             return f"layers.{layer}.{HF_NAMES[rest]}"
     return None
 
@@ -94,16 +95,8 @@ def hf_rope_perm(n_heads: int, head_dim: int) -> np.ndarray:
 
 def read_json(path: Path) -> dict:
     """A small JSON object file (config.json, params.json, index.json): size-capped, no FIFO hang,
-    duplicate keys refused (json would silently keep the last one)."""
-    try:
-        text = read_small(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise MinimistralError(f"{show(path)} is not UTF-8 text; is it the right file?") from None
-    try:
-        data = json.loads(text, object_pairs_hook=unique_keys(path))
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise MinimistralError(f"{show(path)} is not valid JSON ({getattr(e, 'msg', 'too deeply nested')}"
-                               f"); re-download it.") from None
+    numbers bounded and duplicate keys refused (guards/jsontext.py)."""
+    data = parse_json(read_small(path), path)
     if not isinstance(data, dict):
         raise MinimistralError(f"{show(path)} should hold a JSON object.")
     return data
@@ -160,7 +153,7 @@ def hf_shards(directory: Path) -> tuple[list[Path], dict]:
             raise MinimistralError(f"{index} has no valid 'weight_map'; re-download it.")
         shards = []
         for shard in dict.fromkeys(weight_map.values()):
-            path = directory / shard
+            path = directory / checked_name(shard, f"{show(index)}: a shard")
             if Path(shard).name != shard:
                 raise MinimistralError(f"{index} names a shard outside the directory: {shard!r}.")
             if kind(path) == "missing":
@@ -277,7 +270,7 @@ def _known(native: str) -> bool:
     if native in NATIVE_TOP_TO_HF:
         return True
     parts = native.split(".", 2)
-    return len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[2] in NATIVE_TO_HF
+    return len(parts) == 3 and parts[0] == "layers" and layer_index(parts[1]) is not None and parts[2] in NATIVE_TO_HF
 
 
 def _implied(native: str, args: ModelArgs) -> bool:
@@ -285,8 +278,10 @@ def _implied(native: str, args: ModelArgs) -> bool:
     if native in NATIVE_TOP_TO_HF:
         return True
     parts = native.split(".", 2)
-    return (len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[1] == str(int(parts[1]))
-            and int(parts[1]) < args.n_layers and parts[2] in NATIVE_TO_HF)
+    if len(parts) != 3 or parts[0] != "layers" or parts[2] not in NATIVE_TO_HF:
+        return False
+    layer = layer_index(parts[1])
+    return layer is not None and layer < args.n_layers
 
 
 PAGE = 4096   # bytes of one memory page

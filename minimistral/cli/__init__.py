@@ -1,4 +1,4 @@
-"""The command line: the only place that prints, shows progress, or exits.
+"""The command line: the only place that prints or exits (train() alone draws its progress line).
 
     minimistral demo                      the paper's sentence through the shipped trained model
     minimistral figures [--out DIR]       redraw every figure (default: figures/)
@@ -111,9 +111,9 @@ def run(command, opts) -> int:
         # complaining when it flushes stdout at exit.
         _silence_stdout()
         return EXIT_PIPE
-    except KeyboardInterrupt:
-        try:
-            print("minimistral: interrupted.", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        try:       # train() says which checkpoint survives (training.train.TrainingInterrupted)
+            print(f"minimistral: interrupted{': ' + show(e) if str(e) else ''}.", file=sys.stderr)
         except (OSError, ValueError):
             pass
         return 130

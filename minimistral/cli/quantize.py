@@ -12,7 +12,7 @@ from .output import human
 def run(opts) -> int:
     """Quantize SRC into OUT with a progress bar, then one line saying what was written."""
     from ..checkpoints.quantize import quantize
-    from .progress import ProgressBar
+    from ..training.progress import ProgressBar
 
     bar = ProgressBar("quantizing", "layers")
     summary = quantize(opts.src, opts.out, opts.type, progress=bar)

@@ -12,7 +12,7 @@ from .output import flush_warnings, say, warn
 def load_with_progress(directory, window=None):
     """minimistral.load with a layer progress bar on stderr (the disk is read once, here)."""
     from .. import load
-    from .progress import ProgressBar
+    from ..training.progress import ProgressBar
 
     bar = ProgressBar("loading", "layers")
     model = load(directory, progress=bar, sliding_window=window)

@@ -10,19 +10,26 @@ from .tokenizer import GUARDRAIL_PROMPT, Tokenizer
 __version__ = "0.1.0"
 
 
-def load(path, progress=None) -> Mistral:
-    """Open a checkpoint directory (HF, native or .pth layout), weights memory-mapped, build the model.
+def load(path, progress=None, sliding_window=None) -> Mistral:
+    """Open a checkpoint (an HF, native or .pth directory, or a GGUF file), weights memory-mapped,
+    build the model.
 
     ``progress(layer, n_layers, bytes_read, bytes_total)``, if given, is called as the weights are
     read from disk once, layer by layer (a cold 7B load takes minutes; the CLI draws a bar).
+    ``sliding_window=W`` replaces the checkpoint's window: GGUF files usually hold none, so they
+    run with full attention unless given one (Mistral 7B v0.1 was trained with W = 4096).
     """
     import os
 
     from .checkpoints.layout import open_checkpoint, page_in
+    from .guards.values import callback, describe, whole_number
 
     if not isinstance(path, (str, os.PathLike)) or path == "":
-        raise MinimistralError(f"load() needs a checkpoint directory (a str or a path), got {path!r}.")
+        raise MinimistralError(f"load() needs a checkpoint directory (a str or a path), got {describe(path)}.")
+    callback(progress, "progress", "progress(layer, n_layers, bytes_read, bytes_total)")
     args, weights, _ = open_checkpoint(path)
+    if sliding_window is not None:
+        args = args.replace(sliding_window=whole_number(sliding_window, "sliding_window", 1))
     tokenizer = _find_tokenizer(path)
     if tokenizer is not None and tokenizer.vocab_size > args.vocab_size:
         raise MinimistralError(f"{tokenizer.path} has {tokenizer.vocab_size} tokens but the model only "
@@ -53,8 +60,15 @@ def load_default(progress=None) -> Mistral:
 def _find_tokenizer(path):
     from pathlib import Path
 
+    from .checkpoints.gguf import gguf_file
     from .guards.files import kind
 
+    if kind(path) != "dir" or not any(kind(Path(path) / n) != "missing" for n in ("config.json", "params.json")):
+        gguf = gguf_file(path)
+        if gguf is not None:                  # a GGUF file carries its own tokenizer
+            from .checkpoints.gguf_vocab import gguf_tokenizer
+
+            return gguf_tokenizer(gguf)
     for name in ("tokenizer.model", "tokenizer.model.v1", "tokenizer.model.v3"):
         candidate = Path(path) / name
         if kind(candidate) != "missing":

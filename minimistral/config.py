@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import MinimistralError
 from .guards.limits import MAX_SIZE
-from .guards.values import is_whole
+from .guards.values import as_float, is_real, is_whole, shown
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,12 @@ class ModelArgs:
 
     def __post_init__(self):
         self.check()
+        # One type per field from here on, whatever number was given: int sizes, float eps and
+        # theta (an np.int64 or a Fraction would otherwise reach json.dumps and NumPy).
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None:
+                object.__setattr__(self, field.name, as_float(value) if field.type == "float" else int(value))
 
     def check(self, source: str = "the model config", keys: dict | None = None) -> None:
         """Raise MinimistralError if these numbers cannot describe a model minimistral can run
@@ -68,17 +74,17 @@ class ModelArgs:
 
         model_type = cfg.get("model_type", "mistral")
         if model_type != "mistral":
-            raise MinimistralError(f"{source}: model_type is {model_type!r}; minimistral runs Mistral "
+            raise MinimistralError(f"{source}: model_type is {shown(model_type)}; minimistral runs Mistral "
                                    f"models (model_type 'mistral') only.")
         unsupported(cfg, source, {"hidden_act": "hidden_act", "rope_scaling": "rope_scaling",
                                   "quantization_config": "quantization_config",
                                   "attention_bias": "attention_bias", "mlp_bias": "mlp_bias"})
         rope = cfg.get("rope_parameters") or {}
         if not isinstance(rope, dict):
-            raise MinimistralError(f"{source}: rope_parameters must be an object, got {rope!r}.")
+            raise MinimistralError(f"{source}: rope_parameters must be an object, got {shown(rope)}.")
         if rope.get("rope_type", "default") != "default":
             raise MinimistralError(f"{source}: rope_parameters asks for rope_type "
-                                   f"{rope.get('rope_type')!r}; minimistral implements the default RoPE only.")
+                                   f"{shown(rope.get('rope_type'))}; minimistral implements the default RoPE only.")
         theta = cfg.get("rope_theta", rope.get("rope_theta", 10000.0))
         dim, n_heads = need("hidden_size"), need("num_attention_heads")
         head_dim = cfg.get("head_dim")
@@ -149,7 +155,7 @@ def check_values(values: dict, source: str = "the model config", keys: dict | No
                  "context_len", "vocab_size"):
         value = values[name]
         if not is_whole(value) or value < 1:
-            raise MinimistralError(f"{source}: {key(name, name)} must be a positive integer, got {value!r}.")
+            raise MinimistralError(f"{source}: {key(name, name)} must be a positive integer, got {shown(value)}.")
         if value > MAX_SIZE:
             raise MinimistralError(f"{source}: {key(name, name)} = {value} is beyond any real model "
                                    f"(at most {MAX_SIZE}); is the config corrupt?")
@@ -164,17 +170,18 @@ def check_values(values: dict, source: str = "the model config", keys: dict | No
     w = values["sliding_window"]
     if w is not None and (not is_whole(w) or not 1 <= w <= MAX_SIZE):
         raise MinimistralError(f"{source}: {key('sliding_window', 'sliding_window')} must be a positive "
-                               f"integer (at most {MAX_SIZE}) or null, got {w!r}.")
-    eps, theta = values["norm_eps"], values["rope_theta"]
-    for name, value in (("norm_eps", eps), ("rope_theta", theta)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise MinimistralError(f"{source}: {key(name, name)} must be a finite number, got {value!r}.")
+                               f"integer (at most {MAX_SIZE}) or null, got {shown(w)}.")
+    for name in ("norm_eps", "rope_theta"):
+        if not is_real(values[name]) or not math.isfinite(as_float(values[name])):
+            raise MinimistralError(f"{source}: {key(name, name)} must be a finite number, "
+                                   f"got {shown(values[name])}.")
+    eps, theta = as_float(values["norm_eps"]), as_float(values["rope_theta"])
     if not (0 < eps < 1 and np.float32(eps) > 0):
         raise MinimistralError(f"{source}: {key('norm_eps', 'norm_eps')} must lie between 0 and 1 "
-                               f"(Mistral uses 1e-5), got {eps!r}.")
+                               f"(Mistral uses 1e-5), got {shown(eps)}.")
     if not theta > 1:
         raise MinimistralError(f"{source}: {key('rope_theta', 'rope_theta')} must be greater than 1 "
-                               f"(Mistral uses 10000 or 1000000), got {theta!r}.")
+                               f"(Mistral uses 10000 or 1000000), got {shown(theta)}.")
 
 
 # Our field name -> the file's key, for messages about that file.
@@ -200,7 +207,7 @@ def unsupported(cfg: dict, source: str, keys: dict) -> None:
     for key in keys:
         if key in cfg and cfg[key] not in SUPPORTED[key]:
             if key == "hidden_act":
-                raise MinimistralError(f"{source}: hidden_act is {cfg[key]!r}; Mistral's feed-forward uses "
+                raise MinimistralError(f"{source}: hidden_act is {shown(cfg[key])}; Mistral's feed-forward uses "
                                        f"SiLU ('silu') and minimistral implements only that.")
             raise MinimistralError(f"{source} asks for {WHAT[key]} ('{key}'), which minimistral does not "
                                    f"implement; it runs the plain Mistral 7B architecture.")
@@ -210,7 +217,7 @@ def _divide(dim, n_heads, source: str, dim_key: str, heads_key: str) -> int:
     """head_dim = dim / n_heads when a config leaves it out."""
     for key, value in ((dim_key, dim), (heads_key, n_heads)):
         if not is_whole(value) or value < 1:
-            raise MinimistralError(f"{source}: {key} must be a positive integer, got {value!r}.")
+            raise MinimistralError(f"{source}: {key} must be a positive integer, got {shown(value)}.")
     if dim % n_heads:
         raise MinimistralError(f"{source}: {dim_key} ({dim}) must be divisible by {heads_key} ({n_heads}).")
     return dim // n_heads

@@ -26,8 +26,9 @@ from .errors import MinimistralError
 from .guards.values import (
     check_chunk_size,
     check_tokens,
-    is_real,
     is_whole,
+    real_number,
+    shown,
     whole_number,
 )
 from .sampling import sample_token
@@ -36,16 +37,14 @@ from .speculative import check_lookahead, speculative_tokens
 DEFAULT_EOS = 2        # </s> in Mistral's tokenizer (docs/mistral-7b.md §6)
 
 
-def check_options(max_tokens, temperature, top_p, seed, chunk_size) -> None:
-    """Raise MinimistralError for a generation option out of range (one sentence, the fix)."""
-    whole_number(max_tokens, "max_tokens")
-    if not is_real(temperature) or not temperature >= 0 or not np.isfinite(temperature):
-        raise MinimistralError(f"temperature must be a number >= 0 (0 = greedy), got {temperature!r}.")
-    if not is_real(top_p) or not 0 < top_p <= 1:
-        raise MinimistralError(f"top_p must be a number in (0, 1] (1 = no nucleus cut), got {top_p!r}.")
-    if seed is not None:
-        whole_number(seed, "seed", hint=" (or None for a random seed)")
-    check_chunk_size(chunk_size)
+def check_options(max_tokens, temperature, top_p, seed, chunk_size) -> tuple:
+    """The options as (int, float, float, int | None, int | None), or MinimistralError for one out
+    of range (one sentence, the fix). Any real number will do (Fraction, Decimal, np.float32)."""
+    return (whole_number(max_tokens, "max_tokens"),
+            real_number(temperature, "temperature", "a number >= 0 (0 = greedy)", lambda t: t >= 0),
+            real_number(top_p, "top_p", "a number in (0, 1] (1 = no nucleus cut)", lambda p: 0 < p <= 1),
+            None if seed is None else whole_number(seed, "seed", hint=" (or None for a random seed)"),
+            check_chunk_size(chunk_size))
 
 
 class Session:
@@ -73,7 +72,7 @@ class Session:
             tokenizer = getattr(self.model, "tokenizer", None)
             return int(getattr(tokenizer, "eos_id", DEFAULT_EOS)) if tokenizer is not None else DEFAULT_EOS
         if eos_id is not None and not is_whole(eos_id):
-            raise MinimistralError(f"eos_id must be a token id, None or 'auto', got {eos_id!r}.")
+            raise MinimistralError(f"eos_id must be a token id, None or 'auto', got {shown(eos_id)}.")
         return eos_id
 
     def stream(self, prompt_ids, max_tokens: int = 40, temperature: float = 0.0, top_p: float = 1.0,
@@ -87,7 +86,8 @@ class Session:
         lookahead k > 0: speculative decoding with up to k draft tokens from the text itself
         (speculative.py): the same tokens when greedy, the same distribution when sampled.
         """
-        check_options(max_tokens, temperature, top_p, seed, chunk_size)
+        max_tokens, temperature, top_p, seed, chunk_size = check_options(max_tokens, temperature, top_p,
+                                                                         seed, chunk_size)
         lookahead = check_lookahead(lookahead)
         eos = self.eos(eos_id)
         live = self._live() if self._live is not None else None

@@ -24,7 +24,7 @@ from pathlib import Path
 from .errors import MinimistralError
 from .guards.files import read_small
 from .guards.textio import checked_text, show
-from .guards.values import is_whole
+from .guards.values import is_whole, shown
 
 SHIPPED_TOKENIZER = Path(__file__).parent / "data" / "tokenizer.model"   # Mistral 7B v0.1's own
 MAX_TOKENIZER_BYTES = 64 * 2**20       # tokenizer.model is 0.5 to 2 MB in every release
@@ -40,7 +40,9 @@ ROLES = ("system", "user", "assistant")
 class Tokenizer:
     """A sentencepiece model file, with BOS/EOS ids, exact encode/decode and the chat template."""
 
-    def __init__(self, path):
+    def __init__(self, path, proto: bytes | None = None):
+        """From a tokenizer.model file, or from ``proto``, its bytes built elsewhere (a GGUF file's
+        vocabulary, checkpoints/gguf_vocab.py), with ``path`` naming where they came from."""
         import sentencepiece
 
         if not isinstance(path, (str, os.PathLike)):
@@ -48,7 +50,8 @@ class Tokenizer:
         self.path = Path(path)
         # Read through guards/files.py (a FIFO or a directory gets a sentence, not a hang), then hand
         # sentencepiece the bytes: no path encoding issues with names that are not UTF-8.
-        proto = read_small(self.path, MAX_TOKENIZER_BYTES, "tokenizer file")
+        if proto is None:
+            proto = read_small(self.path, MAX_TOKENIZER_BYTES, "tokenizer file")
         self.sp = sentencepiece.SentencePieceProcessor()
         try:
             ok = self.sp.LoadFromSerializedProto(proto)
@@ -85,9 +88,9 @@ class Tokenizer:
         out = []
         for i in ids:
             if not is_whole(i):
-                raise MinimistralError(f"token ids must be integers, got {i!r}.")
+                raise MinimistralError(f"token ids must be integers, got {shown(i)}.")
             if not 0 <= i < self.vocab_size:
-                raise MinimistralError(f"token id {int(i)} is outside this tokenizer's {self.vocab_size} "
+                raise MinimistralError(f"token id {shown(int(i))} is outside this tokenizer's {self.vocab_size} "
                                        f"pieces (0..{self.vocab_size - 1}); was it made by another model?")
             out.append(int(i))
         return out
@@ -139,11 +142,14 @@ def normalize_chat(messages) -> tuple[str | None, list[tuple[str, str]]]:
     """
     if not isinstance(messages, (list, tuple)):
         raise MinimistralError("messages must be a list of {'role': ..., 'content': ...} dictionaries.")
+    if not messages:                      # mistral-common: "must have at least one message"
+        raise MinimistralError("the conversation is empty; give at least one message, e.g. "
+                               "[{'role': 'user', 'content': 'Hi'}].")
     systems, turns, previous = [], [], None
     for m in messages:
         role, content = (m.get("role"), m.get("content")) if isinstance(m, dict) else (None, None)
         if role not in ROLES or not isinstance(content, str):
-            raise MinimistralError(f"each message needs a role in {ROLES} and a string content; got {m!r}.")
+            raise MinimistralError(f"each message needs a role in {ROLES} and a string content; got {shown(m)}.")
         if role == "system":
             if any(r == "assistant" for r, _ in turns):
                 raise MinimistralError("a system message must come before the first assistant message.")

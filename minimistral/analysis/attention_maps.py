@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import MinimistralError
-from ..guards.values import check_tokens
+from ..guards.values import check_tokens, whole_number
 
 # attention_maps returns a dense float32 [L, H, T, P]; refuse sizes that cannot be meant.
 MAX_MAP_BYTES = 2 ** 31
@@ -96,7 +96,7 @@ def check_map_size(n_layers: int, n_heads: int, n_rows: int, n_positions: int) -
 def attention_maps(model, tokens, cache=None) -> np.ndarray:
     """Softmax probabilities of every layer and head: float32 [L, H, T, P] (Mistral.attention_maps)."""
     ids = check_tokens(tokens, model.args.vocab_size)
-    start = 0 if cache is None else cache.length
+    start = 0 if cache is None else model._cache(cache).length
     a = model.args
     check_map_size(a.n_layers, a.n_heads, len(ids), start + len(ids))
     trace = AttentionTrace()
@@ -115,12 +115,15 @@ def traced_generate(model, prompt_ids, max_tokens: int):
         ids, trace = traced_generate(model, prompt, 60)       # T = len(prompt) + 60
         trace.maps()[:, :, -1, 0]                             # last query's weight on <s>
     """
-    ids = [int(i) for i in prompt_ids]
+    ids = [int(i) for i in check_tokens(prompt_ids, model.args.vocab_size)]
+    max_tokens = whole_number(max_tokens, "max_tokens")
+    a, n_prompt = model.args, len(ids)
+    check_map_size(a.n_layers, a.n_heads, n_prompt + max_tokens, n_prompt + max_tokens)
     cache, trace = model.new_cache(), AttentionTrace()
     logits = model.run(np.array(ids), np.arange(len(ids)), cache, last_only=True, trace=trace)
     for _ in range(max_tokens):
         ids.append(int(logits[-1].argmax()))
-        if len(ids) - len(prompt_ids) == max_tokens:
+        if len(ids) - n_prompt == max_tokens:
             break
         logits = model.run(np.array(ids[-1:]), np.array([cache.length]), cache, last_only=True, trace=trace)
     if max_tokens:                      # the last token's own row: it attends too

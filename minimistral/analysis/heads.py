@@ -12,13 +12,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import MinimistralError
 from ..gqa import kv_head_of
+from ..guards.textio import checked_text
+from ..guards.values import describe, whole_number
 from ..masks import sliding_window_mask
 
 
+def checked_maps(maps, min_tokens: int = 2) -> np.ndarray:
+    """maps as a float array [L, H, T, T] of at least min_tokens tokens, else MinimistralError.
+
+    Every measurement here reads one-shot maps (model.attention_maps); with fewer than 2 tokens
+    there is nothing to measure (query 0 can only read itself), and a mean over no query is NaN.
+    """
+    try:
+        maps = np.asarray(maps, dtype=np.float32)
+    except (TypeError, ValueError):
+        maps = None
+    if maps is None or maps.ndim != 4 or maps.shape[2] != maps.shape[3] or maps.shape[2] < min_tokens:
+        got = describe(maps) if maps is None else f"shape {list(maps.shape)}"
+        raise MinimistralError(f"attention maps must be an array [L, H, T, T] of at least {min_tokens} tokens "
+                               f"(model.attention_maps(ids)); got {got}.")
+    return maps
+
+
 def subject_keys(tokenizer, ids, word: str) -> np.ndarray:
-    """bool [T, T]: for every query, the keys holding one of word's tokens (e.g. a name)."""
-    pieces = tokenizer.encode(word.strip(), bos=False)                        # 'Hugo' -> [id of '▁Hugo']
+    """bool [T, T]: for every query, the keys holding one of word's tokens (e.g. a name); all
+    False if the word does not occur."""
+    if tokenizer is None:
+        raise MinimistralError("finding a word in the ids needs the model's tokenizer; this model has none.")
+    word = checked_text(word, "the word to find").strip()
+    if not word:
+        raise MinimistralError("the word to find is empty; pass a word of the text, e.g. a name.")
+    pieces = tokenizer.encode(word, bos=False)                        # 'Hugo' -> [id of '▁Hugo']
     ids = list(ids)
     hit = np.zeros(len(ids), dtype=bool)
     for s in range(len(ids) - len(pieces) + 1):
@@ -39,6 +65,7 @@ def head_scores(maps: np.ndarray, window: int | None, special: dict[str, np.ndar
     e.g. where a name stands), the mean total weight on those keys over the queries that can
     see at least one of them. Query 0 is always left out: it can only read itself.
     """
+    maps = checked_maps(maps)
     L, H, T, _ = maps.shape
     t = np.arange(1, T)                                                          # query rows used
     visible = sliding_window_mask(np.arange(T), np.arange(T), window)            # [T, T]
@@ -78,7 +105,12 @@ def group_similarity(maps: np.ndarray, n_kv_heads: int, window: int | None) -> l
     pairs of different heads in one group, "across" over pairs in different groups (NaN when
     there is no such pair: MHA has no within, MQA no across).
     """
-    group = kv_head_of(maps.shape[1], n_kv_heads)                               # [H]
+    maps = checked_maps(maps)
+    H = maps.shape[1]
+    whole_number(n_kv_heads, "n_kv_heads", 1, maximum=H, hint=f" dividing the {H} heads of the maps")
+    if H % n_kv_heads:
+        raise MinimistralError(f"n_kv_heads must divide the {H} heads of the maps, got {n_kv_heads}.")
+    group = kv_head_of(H, n_kv_heads)                                           # [H]
     same = group[:, None] == group[None, :]
     off = ~np.eye(len(group), dtype=bool)
     out = []
@@ -93,6 +125,7 @@ def group_similarity(maps: np.ndarray, n_kv_heads: int, window: int | None) -> l
 def bos_mass(maps: np.ndarray, window: int) -> dict[str, np.ndarray]:
     """Per layer and query position, mean over heads: weight on <s> (key 0) and on the oldest key
     still in the window (q - W + 1): {"<s>": [L, T], "oldest in window": [L, T]}."""
+    maps = checked_maps(maps, 1)
     L, H, T, _ = maps.shape
     q = np.arange(T)
     oldest = sliding_window_mask(q, q, window).argmax(-1)                       # [T] first key allowed: q - W + 1

@@ -8,7 +8,9 @@ so one definition of the row order serves both directions.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -62,11 +64,29 @@ def hf_config(args: ModelArgs, dtype: str) -> dict:
 
 
 def write_hf_checkpoint(directory, args: ModelArgs, params: dict[str, np.ndarray], dtype: str = "BF16") -> Path:
-    """Write config.json + model.safetensors (HF names, HF q/k row order) + the shipped tokenizer.model."""
+    """Write config.json + model.safetensors (HF names, HF q/k row order) + the shipped tokenizer.model.
+
+    All or nothing: each file is written as NAME.partial and renamed once all three are whole,
+    so a Ctrl-C or a full disk half-way leaves the directory as it was (a directory this call
+    made is removed again): a checkpoint on disk is always a whole one, old or new.
+    """
     directory = Path(directory)
+    made = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    write_safetensors(directory / "model.safetensors", to_hf(args, params), dtype=dtype,
-                      metadata={"format": "pt"})          # read back by open_checkpoint
-    (directory / "config.json").write_text(json.dumps(hf_config(args, dtype), indent=2) + "\n")
-    shutil.copy(SHIPPED_TOKENIZER, directory / "tokenizer.model")
+    partial = {name: directory / f"{name}.partial" for name in ("model.safetensors", "config.json", "tokenizer.model")}
+    try:
+        write_safetensors(partial["model.safetensors"], to_hf(args, params), dtype=dtype,
+                          metadata={"format": "pt"})          # read back by open_checkpoint
+        partial["config.json"].write_text(json.dumps(hf_config(args, dtype), indent=2) + "\n")
+        shutil.copyfile(SHIPPED_TOKENIZER, partial["tokenizer.model"])
+        for name, path in partial.items():
+            os.replace(path, directory / name)
+    except BaseException:
+        for path in partial.values():
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):
+                directory.rmdir()                           # only if nothing else is in it
+        raise
     return directory

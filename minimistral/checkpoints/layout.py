@@ -4,6 +4,7 @@ Two layouts are released (docs/mistral-7b.md §5):
 
     HF      config.json + model.safetensors, or model-0000i-of-0000n.safetensors + index.json
     native  params.json + consolidated.safetensors (or consolidated.00.pth, see pth.py)
+    GGUF    one llama.cpp .gguf file (or a directory holding one), see gguf.py
 
 export.py writes checkpoints in the HF layout with the same maps run backwards (to_hf).
 
@@ -17,15 +18,17 @@ One idea, longer than the others: every rule that maps a directory to named tens
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..config import ModelArgs
 from ..errors import MinimistralError
-from ..guards.files import kind, read_small, unique_keys
-from ..guards.textio import show
+from ..guards.files import kind, read_small
+from ..guards.jsontext import parse_json
+from ..guards.textio import checked_name, show
+from ..guards.values import layer_index
+from .gguf import gguf_file, gguf_name, open_gguf
 from .safetensors import read_safetensors
 from .weights import StoredTensor, Weights
 
@@ -75,7 +78,7 @@ def hf_name_to_native(name: str) -> str | None:
         return HF_TOP[name]
     if name.startswith("model.layers."):
         layer, _, rest = name[len("model.layers."):].partition(".")
-        if layer.isdigit() and rest in HF_NAMES:
+        if layer_index(layer) is not None and rest in HF_NAMES:
             return f"layers.{layer}.{HF_NAMES[rest]}"
     return None
 
@@ -92,30 +95,22 @@ def hf_rope_perm(n_heads: int, head_dim: int) -> np.ndarray:
 
 def read_json(path: Path) -> dict:
     """A small JSON object file (config.json, params.json, index.json): size-capped, no FIFO hang,
-    duplicate keys refused (json would silently keep the last one)."""
-    try:
-        text = read_small(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise MinimistralError(f"{show(path)} is not UTF-8 text; is it the right file?") from None
-    try:
-        data = json.loads(text, object_pairs_hook=unique_keys(path))
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise MinimistralError(f"{show(path)} is not valid JSON ({getattr(e, 'msg', 'too deeply nested')}"
-                               f"); re-download it.") from None
+    numbers bounded and duplicate keys refused (guards/jsontext.py)."""
+    data = parse_json(read_small(path), path)
     if not isinstance(data, dict):
         raise MinimistralError(f"{show(path)} should hold a JSON object.")
     return data
 
 
 def detect_layout(directory: Path) -> str:
-    """'hf', 'native' or 'pth'; raises MinimistralError naming what is wrong or unsupported."""
+    """'hf', 'native', 'pth' or 'gguf' (a .gguf file, or a directory holding one and no other
+    layout); raises MinimistralError naming what is wrong or unsupported."""
     k = kind(directory)
     if k == "missing":
         raise MinimistralError(f"model directory {show(directory)} does not exist.")
     if k != "dir":
-        if directory.suffix.lower() == ".gguf":
-            raise MinimistralError(f"{show(directory)} is a GGUF file (llama.cpp); minimistral reads the "
-                                   f"original safetensors release: pass its directory instead.")
+        if k == "file" and gguf_file(directory) is not None:
+            return "gguf"
         what = "a file" if k == "file" else f"not a directory (a {k})"
         raise MinimistralError(f"{show(directory)} is {what}; pass the checkpoint's directory.")
     try:
@@ -143,9 +138,8 @@ def detect_layout(directory: Path) -> str:
             return "pth"
         raise MinimistralError(f"{directory} has params.json but neither consolidated.safetensors "
                                f"nor consolidated.00.pth; download the weights too.")
-    if any(n.lower().endswith(".gguf") for n in names):
-        raise MinimistralError(f"{directory} holds GGUF files (llama.cpp); minimistral reads the "
-                               f"original safetensors release (config.json or params.json).")
+    if gguf_file(directory) is not None:                       # exactly one (else it says which)
+        return "gguf"
     raise MinimistralError(f"{directory} has no config.json (HF layout) or params.json (Mistral "
                            f"layout); is this a Mistral checkpoint directory?")
 
@@ -159,7 +153,7 @@ def hf_shards(directory: Path) -> tuple[list[Path], dict]:
             raise MinimistralError(f"{index} has no valid 'weight_map'; re-download it.")
         shards = []
         for shard in dict.fromkeys(weight_map.values()):
-            path = directory / shard
+            path = directory / checked_name(shard, f"{show(index)}: a shard")
             if Path(shard).name != shard:
                 raise MinimistralError(f"{index} names a shard outside the directory: {shard!r}.")
             if kind(path) == "missing":
@@ -180,6 +174,8 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
     """(args, weights, layout) for a checkpoint directory of any supported layout."""
     directory = Path(directory)
     layout = detect_layout(directory)
+    if layout == "gguf":                 # llama.cpp's one file: rows already in the native order
+        return (*open_gguf(gguf_file(directory)), layout)
     if layout == "hf":
         cfg = read_json(directory / "config.json")
         args = ModelArgs.from_hf_config(cfg, str(directory / "config.json"))
@@ -229,7 +225,10 @@ NATIVE_TOP_TO_HF = {v: k for k, v in HF_TOP.items()}
 
 
 def file_name(native: str, layout: str) -> str:
-    """How the checkpoint's own files name a tensor: 'model.layers.1.mlp.up_proj.weight' for HF."""
+    """How the checkpoint's own files name a tensor: 'model.layers.1.mlp.up_proj.weight' for HF,
+    'blk.1.ffn_up.weight' for GGUF."""
+    if layout == "gguf":
+        return gguf_name(native)
     if layout != "hf":
         return native
     if native in NATIVE_TOP_TO_HF:
@@ -245,7 +244,7 @@ def check_tensors(args: ModelArgs, weights: Weights, directory: Path, layout: st
     allocates anything by them: a config claiming 10^8 layers or a width of 10^9 is refused here
     after looking at as many names as the files hold, never by building 10^8 of anything.
     """
-    keys = {"hf": "num_hidden_layers"}.get(layout, "n_layers")
+    keys = {"hf": "num_hidden_layers", "gguf": "llama.block_count"}.get(layout, "n_layers")
     total = 3 + LAYER_TENSORS * args.n_layers
     for name, shape in iter_expected(args):          # stops at the first missing tensor
         if name not in weights.tensors:
@@ -271,7 +270,7 @@ def _known(native: str) -> bool:
     if native in NATIVE_TOP_TO_HF:
         return True
     parts = native.split(".", 2)
-    return len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[2] in NATIVE_TO_HF
+    return len(parts) == 3 and parts[0] == "layers" and layer_index(parts[1]) is not None and parts[2] in NATIVE_TO_HF
 
 
 def _implied(native: str, args: ModelArgs) -> bool:
@@ -279,8 +278,10 @@ def _implied(native: str, args: ModelArgs) -> bool:
     if native in NATIVE_TOP_TO_HF:
         return True
     parts = native.split(".", 2)
-    return (len(parts) == 3 and parts[0] == "layers" and parts[1].isdigit() and parts[1] == str(int(parts[1]))
-            and int(parts[1]) < args.n_layers and parts[2] in NATIVE_TO_HF)
+    if len(parts) != 3 or parts[0] != "layers" or parts[2] not in NATIVE_TO_HF:
+        return False
+    layer = layer_index(parts[1])
+    return layer is not None and layer < args.n_layers
 
 
 PAGE = 4096   # bytes of one memory page

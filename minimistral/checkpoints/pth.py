@@ -40,19 +40,22 @@ One idea, longer than the others: one file format, read safely end to end.
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import pickle
 import struct
 import zipfile
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import MinimistralError
 from ..guards.files import open_input
-from ..guards.textio import show
-from ..guards.values import is_whole
+from ..guards.textio import checked_name, show
+from ..guards.values import checked_shape, is_count
 from .safetensors import DTYPES
 from .weights import StoredTensor
 
@@ -142,9 +145,8 @@ class RestrictedUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         if (not isinstance(pid, tuple) or len(pid) != 5 or pid[0] != "storage"
                 or not isinstance(pid[1], _Storage) or pid[1].dtype not in DTYPES
-                or not isinstance(pid[2], str)
-                or not is_whole(pid[4]) or pid[4] < 0):
-            raise MinimistralError(f"{self.where}: unexpected storage reference {pid!r}; "
+                or not isinstance(pid[2], str) or not is_count(pid[4])):
+            raise MinimistralError(f"{self.where}: unexpected storage reference in the pickle; "
                                    f"the file is corrupt or not a torch weight file.")
         return _StorageRef(pid[2], pid[1].dtype, pid[4])
 
@@ -154,11 +156,9 @@ def read_pth(path) -> dict[str, StoredTensor]:
     path = Path(path)
     f = open_input(path)
     try:
-        try:
+        with zip_errors(path, "is not a torch zip archive", "it may be truncated, or saved by torch < 1.6 "
+                                                           "(re-save it or use consolidated.safetensors)"):
             archive = zipfile.ZipFile(f)
-        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
-            raise MinimistralError(f"{show(path)} is not a torch zip archive ({e}); it may be truncated, or "
-                                   f"saved by torch < 1.6 (re-save it or use consolidated.safetensors).") from None
         infos = archive.infolist()
         entries = {}
         for info in infos:
@@ -197,23 +197,35 @@ def read_pth(path) -> dict[str, StoredTensor]:
     return tensors
 
 
+# What zipfile raises for a damaged archive: its own BadZipFile, but also NotImplementedError for a
+# "version needed" it does not know (one flipped byte: "zip file version 11.2"), RuntimeError for
+# encryption, struct.error for a short record, zlib.error, EOFError, OSError, ValueError ...
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError, OSError, ValueError,
+              OverflowError, struct.error, zlib.error)
+
+
+@contextmanager
+def zip_errors(path: Path, problem: str, fix: str):
+    """Every call into zipfile runs inside: its complaints become one sentence naming the file,
+    "{path} {problem} ({zipfile's words}); {fix}."."""
+    try:
+        yield
+    except ZIP_ERRORS as e:
+        raise MinimistralError(f"{show(path)} {problem} ({type(e).__name__}: {show(e)}); {fix}.") from None
+
+
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, cap: int) -> bytes:
     """The bytes of one small zip entry, at most cap (checked before inflating: zipfile stops at
     the declared size); a damaged entry is the user's error, not a crash."""
-    import zlib
-
     if info.file_size > cap:
         raise MinimistralError(f"{show(path)}: {show(info.filename)} would inflate to {info.file_size:,} "
                                f"bytes, implausibly large for a weight file (at most {cap:,}).")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         # torch.save writes entries stored; anything else is not a torch archive we know.
-        raise MinimistralError(f"{path}: {info.filename} uses zip compression method "
+        raise MinimistralError(f"{show(path)}: {show(info.filename)} uses zip compression method "
                                f"{info.compress_type}, which a torch archive never does; re-download it.")
-    try:
+    with zip_errors(path, f"has a damaged entry {show(info.filename)}", "re-download the file"):
         return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, ValueError) as e:
-        raise MinimistralError(f"{path}: cannot read {info.filename} ({e}); the file is damaged, "
-                               f"re-download it.") from None
 
 
 def _unpickle(data: bytes, where: str) -> dict:
@@ -231,11 +243,12 @@ def _unpickle(data: bytes, where: str) -> dict:
             isinstance(k, str) and isinstance(v, _TensorRef) for k, v in state.items()):
         raise MinimistralError(f"{where} does not hold a dictionary of tensors; is it a model state dict?")
     for name, ref in state.items():     # BUILD opcodes can rewrite slots: check what came out
+        checked_name(name, f"{where}: a tensor")
         s = ref.storage
-        if (not isinstance(s, _StorageRef) or not isinstance(s.key, str) or not isinstance(s.dtype, str)
-                or s.dtype not in DTYPES
-                or not is_whole(s.numel) or s.numel < 0):
-            raise MinimistralError(f"{where}: tensor '{name}' has no valid storage; the file is corrupt.")
+        if (not isinstance(s, _StorageRef) or not isinstance(s.dtype, str) or s.dtype not in DTYPES
+                or not is_count(s.numel)):
+            raise MinimistralError(f"{where}: tensor '{show(name)}' has no valid storage; the file is corrupt.")
+        checked_name(s.key, f"{where}: the storage of tensor '{show(name)}'")
     return state
 
 
@@ -300,24 +313,27 @@ def _data_offset(f, info: zipfile.ZipInfo, size: int, path: Path, ends: list[int
 
 def _stored_tensor(buf, start: int, info, name: str, ref: _TensorRef, path: Path) -> StoredTensor:
     """A NumPy view of one tensor inside its mapped storage; only contiguous tensors are accepted."""
-    storage, shape, stride, offset = ref.storage, ref.shape, ref.stride, ref.offset
+    storage, stride, offset = ref.storage, ref.stride, ref.offset
     itemsize = DTYPES[storage.dtype].itemsize
-    if (not isinstance(shape, tuple) or not isinstance(stride, tuple) or len(shape) != len(stride)
-            or not all(is_whole(d) and d >= 0 for d in shape + stride) or not is_whole(offset) or offset < 0):
-        raise MinimistralError(f"{path}: tensor '{name}' has an invalid shape/stride; the file is corrupt.")
+    shape = checked_shape(ref.shape, f"{show(path)}: tensor '{show(name)}'")      # before any arithmetic
+    if (not isinstance(stride, tuple) or len(stride) != len(shape) or not all(is_count(s) for s in stride)
+            or not is_count(offset)):
+        raise MinimistralError(f"{show(path)}: tensor '{show(name)}' has an invalid stride or offset; "
+                               f"the file is corrupt.")
     if storage.numel * itemsize != info.file_size:
-        raise MinimistralError(f"{path}: storage of '{name}' should hold {storage.numel} elements "
+        raise MinimistralError(f"{show(path)}: storage of '{show(name)}' should hold {storage.numel} elements "
                                f"but its entry has {info.file_size} bytes; the file is corrupt.")
-    contiguous = tuple(int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape)))
-    count = int(np.prod(shape, dtype=np.int64))
+    contiguous = tuple(math.prod(shape[i + 1:]) for i in range(len(shape)))          # Python ints
+    count = math.prod(shape)
     if count > 1 and tuple(s for s, d in zip(stride, shape) if d > 1) != \
             tuple(c for c, d in zip(contiguous, shape) if d > 1):
-        raise MinimistralError(f"{path}: tensor '{name}' is stored non-contiguously (stride {stride}); "
-                               f"minimistral reads contiguous tensors only: re-save with .contiguous().")
+        raise MinimistralError(f"{show(path)}: tensor '{show(name)}' is stored non-contiguously (stride "
+                               f"{list(stride)}); minimistral reads contiguous tensors only: re-save with .contiguous().")
     if offset + count > storage.numel:
-        raise MinimistralError(f"{path}: tensor '{name}' runs past the end of its storage; the file is corrupt.")
+        raise MinimistralError(f"{show(path)}: tensor '{show(name)}' runs past the end of its storage; "
+                               f"the file is corrupt.")
     if count == 0:
         raw = np.empty(0, dtype=DTYPES[storage.dtype])
     else:
         raw = np.frombuffer(buf, dtype=DTYPES[storage.dtype], count=count, offset=start + offset * itemsize)
-    return StoredTensor(name, storage.dtype, tuple(shape), raw.reshape(shape), path)
+    return StoredTensor(name, storage.dtype, shape, raw.reshape(shape), path)

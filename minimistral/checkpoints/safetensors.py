@@ -27,9 +27,10 @@ import numpy as np
 
 from ..errors import MinimistralError
 from ..fast.linear import float32_to_bf16
-from ..guards.files import open_input, unique_keys
-from ..guards.textio import show
-from ..guards.values import is_whole
+from ..guards.files import open_input
+from ..guards.jsontext import parse_json
+from ..guards.textio import checked_name, show
+from ..guards.values import checked_shape, is_count, shown
 from .weights import StoredTensor
 
 # safetensors dtype -> (storage dtype of the raw view, bytes per element)
@@ -61,11 +62,7 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, StoredTensor]:
         if n > size - 8 or n > MAX_HEADER_BYTES:
             raise MinimistralError(f"{where}: the header length ({n} bytes) runs past the end of the "
                                    f"file ({size} bytes); the file is truncated or not safetensors.")
-        try:
-            header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=unique_keys(path))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise MinimistralError(f"{where}: the header is not valid JSON; the file is corrupt "
-                                   f"or not safetensors.") from None
+        header = parse_json(f.read(n), f"{path}: the header")
         if not isinstance(header, dict):
             raise MinimistralError(f"{where}: the header is not a JSON object; the file is corrupt.")
         header.pop("__metadata__", None)
@@ -76,7 +73,7 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, StoredTensor]:
         spans = sorted((b, e, name) for name, _, _, b, e in entries if e > b)
         for (b0, e0, n0), (b1, e1, n1) in zip(spans, spans[1:]):
             if b1 < e0:
-                raise MinimistralError(f"{where}: tensors '{n0}' and '{n1}' overlap in the file; "
+                raise MinimistralError(f"{where}: tensors '{show(n0)}' and '{show(n1)}' overlap in the file; "
                                        f"the file is corrupt.")
         if data_size == 0:
             buf = b""
@@ -93,30 +90,26 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, StoredTensor]:
 
 
 def _check_entry(where, name, info, data_size):
+    name = checked_name(name, f"{where}: a tensor")
     if not isinstance(info, dict):
-        raise MinimistralError(f"{where}: header entry '{name}' is not an object; the file is corrupt.")
+        raise MinimistralError(f"{where}: header entry '{show(name)}' is not an object; the file is corrupt.")
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-    if dtype not in DTYPES:
-        raise MinimistralError(f"{where}: tensor '{name}' has dtype {dtype!r}; minimistral reads "
-                               f"BF16, F16 and F32 checkpoints.")
-    if (not isinstance(shape, list) or len(shape) > 8
-            or not all(is_whole(d) and d >= 0 for d in shape)):
-        raise MinimistralError(f"{where}: tensor '{name}' has an invalid shape {shape!r}.")
-    if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(is_whole(o) for o in offsets)):
-        raise MinimistralError(f"{where}: tensor '{name}' has invalid data_offsets {offsets!r}.")
+    if not isinstance(dtype, str) or dtype not in DTYPES:          # a list or dict is not a key
+        raise MinimistralError(f"{where}: tensor '{show(name)}' has dtype {show(shown(dtype))}; minimistral "
+                               f"reads BF16, F16 and F32 checkpoints.")
+    shape = checked_shape(shape, f"{where}: tensor '{show(name)}'")
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not all(is_count(o) for o in offsets)
+            or not offsets[0] <= offsets[1]):
+        raise MinimistralError(f"{where}: tensor '{show(name)}' has invalid data_offsets {shown(offsets)}.")
     b, e = offsets
-    if not 0 <= b <= e:
-        raise MinimistralError(f"{where}: tensor '{name}' has invalid data_offsets {offsets!r}.")
     if e > data_size:
-        raise MinimistralError(f"{where}: tensor '{name}' ends at byte {e} of the data but the file "
+        raise MinimistralError(f"{where}: tensor '{show(name)}' ends at byte {e} of the data but the file "
                                f"holds only {data_size}; the file is truncated (re-download it).")
-    count = math.prod(shape)                       # Python ints: no overflow on hostile shapes
-    if count * DTYPES[dtype].itemsize != e - b:
-        raise MinimistralError(f"{where}: tensor '{name}' of shape {shape} and dtype {dtype} needs "
-                               f"{count * DTYPES[dtype].itemsize} bytes but its data_offsets span "
-                               f"{e - b}; the file is corrupt.")
-    return name, dtype, tuple(shape), b, e
+    nbytes = math.prod(shape) * DTYPES[dtype].itemsize             # bounded by checked_shape
+    if nbytes != e - b:
+        raise MinimistralError(f"{where}: tensor '{show(name)}' of shape {list(shape)} and dtype {dtype} "
+                               f"needs {nbytes} bytes but its data_offsets span {e - b}; the file is corrupt.")
+    return name, dtype, shape, b, e
 
 
 def write_safetensors(path: str | os.PathLike, tensors: dict[str, np.ndarray],

@@ -1,11 +1,12 @@
 """The model's one door to its parameters: ``Weights``, a store of tensors by native name.
 
-Each tensor is a ``StoredTensor``: its storage dtype name (BF16, F16, F32), its shape and a raw
-NumPy view of its bytes, usually a memory-mapped file (checkpoints/safetensors.py, pth.py), so
-the 14.5 GB of the 7B live in the page cache, not in the process's heap. The model asks for
+Each tensor is a ``StoredTensor``: its storage dtype name (BF16, F16, F32, or a GGUF block type
+such as Q4_K, whose raw view is uint8 [rows, bytes per row]), its shape and a raw NumPy view of
+its bytes, usually a memory-mapped file (checkpoints/safetensors.py, pth.py, gguf.py), so the
+14.5 GB of the 7B live in the page cache, not in the process's heap. The model asks for
 three things only, and never sees how the numbers are stored:
 
-    linear(name, x)   x @ W.T in float32               (fast/linear.py widens bf16 on the fly)
+    linear(name, x)   x @ W.T in float32      (fast/linear.py widens bf16, fast/quant.py dequantizes)
     embed(name, ids)  rows of an embedding, as float32
     vector(name)      a small float32 vector (RMSNorm gains)
 
@@ -19,13 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fast.linear import bf16_to_float32, matmul_transposed
+from ..fast.linear import QUANTIZED, bf16_to_float32, matmul_transposed
 
 
 def to_float32(raw: np.ndarray, dtype: str) -> np.ndarray:
-    """A stored tensor as float32: a new array for BF16 and F16, the array itself for F32."""
+    """A stored tensor as float32: a new array for BF16, F16 and GGUF blocks, the array itself for F32."""
     if dtype == "BF16":
         return bf16_to_float32(raw)
+    if dtype in QUANTIZED:                  # uint8 [..., row bytes] -> [..., row length]
+        from ..fast.quant import dequantize
+
+        return dequantize(raw, dtype)
     return raw if raw.dtype == np.float32 else raw.astype(np.float32)
 
 

@@ -1,4 +1,4 @@
-"""The command line: the only place that prints, shows progress, or exits.
+"""The command line: the only place that prints or exits (train() alone draws its progress line).
 
     minimistral demo                      the paper's sentence through the shipped trained model
     minimistral figures [--out DIR]       redraw every figure (default: figures/)
@@ -6,6 +6,7 @@
     minimistral generate [--model DIR] --prompt TEXT    stream a continuation (default: the shipped model)
     minimistral chat --model DIR [--system TEXT | --guardrail]   multi-turn, rolling cache kept
     minimistral train --out DIR [--steps N --seed S ...]   train a tiny Mistral on generated stories
+    minimistral quantize --type q8_0 SRC OUT.gguf   write a checkpoint as a llama.cpp GGUF file
 
 Errors a user can cause (MinimistralError) become one line on stderr and exit code 2;
 anything else is a bug in minimistral: one line and exit code 1 (``--debug`` shows the traceback).
@@ -16,7 +17,8 @@ the command has produced output, so an error is never preceded by them; every me
 printed through textio.show, so no file or tensor name can put a control character on the terminal.
 
 Each command is a module here with ``run(opts)`` and ``add_options(parser)``: demo.py, figures.py,
-info.py, generate.py, chat.py (those two share text.py), train.py; output.py holds the messages.
+info.py, generate.py, chat.py (those two share text.py), train.py, quantize.py; output.py holds
+the messages.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import warnings
 
 from ..errors import MinimistralError
 from ..guards.textio import show
-from . import chat, demo, figures, generate, info, train
+from . import chat, demo, figures, generate, info, quantize, train
 from .output import _warnings, flush_warnings, say, warn
 
 EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)   # 141: the reader closed our stdout pipe
@@ -44,6 +46,7 @@ COMMANDS = {
     "generate": (generate, "continue a prompt (default: the shipped story model), streaming the text"),
     "chat": (chat, "multi-turn chat with an instruct checkpoint ([INST] template), cache kept across turns"),
     "train": (train, "train a tiny Mistral in NumPy on generated stories, write an HF checkpoint"),
+    "quantize": (quantize, "write a checkpoint as a llama.cpp GGUF file (q8_0, q4_0 or f16), read back and checked"),
 }
 
 
@@ -108,9 +111,9 @@ def run(command, opts) -> int:
         # complaining when it flushes stdout at exit.
         _silence_stdout()
         return EXIT_PIPE
-    except KeyboardInterrupt:
-        try:
-            print("minimistral: interrupted.", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        try:       # train() says which checkpoint survives (training.train.TrainingInterrupted)
+            print(f"minimistral: interrupted{': ' + show(e) if str(e) else ''}.", file=sys.stderr)
         except (OSError, ValueError):
             pass
         return 130

@@ -9,15 +9,23 @@ from ..guards.textio import checked_text, terminal_safe
 from .output import flush_warnings, say, warn
 
 
-def load_with_progress(directory):
+def load_with_progress(directory, window=None):
     """minimistral.load with a layer progress bar on stderr (the disk is read once, here)."""
     from .. import load
-    from .progress import ProgressBar
+    from ..training.progress import ProgressBar
 
     bar = ProgressBar("loading", "layers")
-    model = load(directory, progress=bar)
+    model = load(directory, progress=bar, sliding_window=window)
     bar.finish()
     return model
+
+
+def warn_window(layout: str, args, window) -> None:
+    """A GGUF file holds no sliding window (llama.cpp has none for this architecture): say that
+    full attention is assumed, and how to set one."""
+    if layout == "gguf" and window is None and args.sliding_window is None:
+        warn("the GGUF file holds no sliding window: full causal attention assumed (Mistral 7B v0.1 "
+             "was trained with a window of 4096: add --window 4096 for it; v0.2 and v0.3 use none).")
 
 
 def load_for_text(opts):
@@ -30,6 +38,7 @@ def load_for_text(opts):
     from ..speculative import check_lookahead
 
     check_options(opts.max_tokens, opts.temperature, opts.top_p, opts.seed, opts.chunk_size)
+    check_window(opts.window)
     for name in ("prompt", "system"):                 # text in: one policy (textio.checked_text)
         if getattr(opts, name, None) is not None:
             setattr(opts, name, checked_text(getattr(opts, name), f"--{name}"))
@@ -40,11 +49,12 @@ def load_for_text(opts):
         say("no --model given: using the small story model that ships with minimistral (trained by "
             "`minimistral train`; it knows simple English stories, nothing else).", "note")
     check_lookahead(opts.lookahead)
-    detect_layout(Path(opts.model))
+    layout = detect_layout(Path(opts.model))
     if _find_tokenizer(opts.model) is None:
         raise MinimistralError(f"{opts.model} has no tokenizer.model; copy it next to the weights "
                                f"(it is in the same download).")
-    model = load_with_progress(opts.model)
+    model = load_with_progress(opts.model, opts.window)
+    warn_window(layout, model.args, opts.window)
     return model, model.tokenizer
 
 
@@ -113,13 +123,27 @@ def read_line(stream, what: str) -> str:
     return checked_text(raw, what)
 
 
+def check_window(window) -> None:
+    from ..guards.values import whole_number
+
+    if window is not None:
+        whole_number(window, "--window", 1, unit="tokens")
+
+
+def add_window_option(p) -> None:
+    p.add_argument("--window", type=int, default=None, metavar="W",
+                   help="sliding window W in tokens, replacing the checkpoint's (GGUF files hold none)")
+
+
 def add_model_options(p, chat: bool = False) -> None:
     if chat:
-        p.add_argument("--model", required=True, metavar="DIR", help="checkpoint directory (HF or Mistral layout)")
+        p.add_argument("--model", required=True, metavar="DIR",
+                       help="checkpoint directory (HF or Mistral layout) or GGUF file")
     else:
         p.add_argument("--model", default=None, metavar="DIR",
-                       help="checkpoint directory (HF or Mistral layout); default: the small story model "
-                            "that ships with minimistral")
+                       help="checkpoint directory (HF or Mistral layout) or GGUF file; default: the small "
+                            "story model that ships with minimistral")
+    add_window_option(p)
     if not chat:
         p.add_argument("--prompt", required=True, help="text to continue (empty: start from <s>)")
     p.add_argument("--max-tokens", type=int, default=256 if chat else 64, metavar="N",

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 def run(opts) -> int:
     """Train a small Mistral from scratch on the generated stories; a progress line on stderr."""
+    from ..training.progress import TrainingProgress
     from ..training.train import TrainConfig, check_config, train
-    from .progress import ProgressBar
 
     fields = {f: getattr(opts, f) for f in TRAIN_OPTIONS}
-    config = TrainConfig(**fields, dtype="F32" if opts.f32 else "BF16", compact_vocab=not opts.full_vocab)
-    check_config(config)
-    bar = ProgressBar("training", "steps")
-    state = {"held": None}
-
-    def progress(row):
-        if row["heldout_loss"] is not None:
-            state["held"] = row["heldout_loss"]
-        held = f"{state['held']:.3f}" if state["held"] is not None else "-"
-        bar(row["step"], row["steps"], note=f"loss {row['loss']:.3f}  held-out {held}  "
-            f"{row['tokens_per_s']:.0f} tok/s", log=row["heldout_loss"] is not None)   # a log: one line per evaluation
-
-    result = train(config, opts.out, progress=progress)
-    bar.finish()
-    last = result.log[-1]
-    print(f"wrote {result.out_dir} (config.json, model.safetensors, tokenizer.model, train_log.jsonl); "
-          f"final loss {last['loss']:.3f}, held-out {last['heldout_loss']:.3f} nats/token, "
-          f"{last['elapsed_s'] / 60:.1f} min")
+    config = check_config(TrainConfig(**fields, dtype="F32" if opts.f32 else "BF16",
+                                      compact_vocab=not opts.full_vocab))
+    bar = TrainingProgress()             # a log gets one line per evaluation, a terminal a live line
+    try:
+        result = train(config, opts.out, progress=bar)
+    finally:
+        bar.finish()                     # an error or Ctrl-C then starts on a line of its own
+    print(result.summary())
     return 0
 
 

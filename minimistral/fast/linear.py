@@ -301,11 +301,12 @@ def float32_to_bf16(x: np.ndarray) -> np.ndarray:
     return ((bits + rounding) >> 16).astype(np.uint16)
 
 
+QUANTIZED = ("Q8_0", "Q4_0", "Q4_K", "Q6_K")   # llama.cpp block types, fast/quant.py
 BLOCK_ROWS = 512   # other dtypes: rows of W widened at once, 512 x 4096 x 4 B = 8 MiB of scratch
 
 
 def matmul_transposed(x: np.ndarray, w: np.ndarray, dtype: str) -> np.ndarray:
-    """y = x @ w.T in float32, for w [out, in] stored as F32, F16 or raw BF16 bits.
+    """y = x @ w.T in float32, for w [out, in] stored as F32, F16, raw BF16 bits or GGUF blocks.
 
     bf16 matrices with an even number of columns (every Mistral matrix) go through
     bf16_matmul_transposed above: widened in pairs, cache-sized chunks, all cores.
@@ -313,6 +314,11 @@ def matmul_transposed(x: np.ndarray, w: np.ndarray, dtype: str) -> np.ndarray:
     x = np.ascontiguousarray(x, dtype=np.float32)
     if dtype == "F32":
         return x @ w.T
+    if dtype in QUANTIZED:               # GGUF blocks (fast/quant.py): w is uint8 [out, row bytes]
+        from .quant import quant_matmul_transposed
+
+        y = quant_matmul_transposed(x.reshape(-1, x.shape[-1]), w, dtype)            # [T, out]
+        return y.reshape(x.shape[:-1] + (w.shape[0],))
     out_features, in_features = w.shape
     if dtype == "BF16" and in_features % 2 == 0 and w.strides == (2 * in_features, 2) and x.size:
         y = bf16_matmul_transposed(x.reshape(-1, in_features), w)          # [T, in] -> [T, out]

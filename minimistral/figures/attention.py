@@ -18,9 +18,18 @@ from ..analysis.heads import (
     head_similarity,
     subject_keys,
 )
+from ..errors import MinimistralError
 from ..gqa import kv_head_of
+from ..guards.values import whole_number
 from ..masks import sliding_window_mask
 from .style import FONT
+
+
+def checked_layer(layer, model) -> int | None:
+    """None (choose one) or a layer of the model: a whole number in [0, L - 1] (-1 is not the last)."""
+    L = model.args.n_layers
+    return None if layer is None else whole_number(layer, "layer", 0, maximum=L - 1,
+                                                   hint=f" (the model has {L} layers)")
 
 # ---- attention maps of a (trained) model -------------------------------------------------------------
 
@@ -73,10 +82,16 @@ def fig_gqa_sharing(model, ids, layer: int | None = None, show: int = 48):
     The maps drawn are the first ``show`` tokens; the correlations use all of them.
     data: {"similarity": [H, H], "within", "across" (mean correlations), "layer", "per_layer"}.
     """
+    layer, show = checked_layer(layer, model), whole_number(show, "show", 1, "tokens")
     all_maps = model.attention_maps(ids)                                        # [L, H, T, T]
     per_layer = group_similarity(all_maps, model.args.n_kv_heads, model.args.sliding_window)
     if layer is None:
-        layer = int(np.nanargmax([w - a for w, a in per_layer]))
+        differences = [w - a for w, a in per_layer]
+        if np.isnan(differences).all():         # MHA or MQA (no pairs to compare), or too few tokens
+            raise MinimistralError(f"no layer's heads can be compared within and across kv groups (H = "
+                                   f"{model.args.n_heads}, K = {model.args.n_kv_heads}, {all_maps.shape[2]} "
+                                   f"tokens); pass layer= and a longer text.")
+        layer = int(np.nanargmax(differences))
     maps = all_maps[layer]                                                      # [H, T, T]
     H, K = model.args.n_heads, model.args.n_kv_heads
     group = kv_head_of(H, K)
@@ -111,6 +126,9 @@ def fig_head_roles(model, ids, subject: str | None = None):
     """
     maps = model.attention_maps(ids)                                            # [L, H, T, T]
     special = {} if subject is None else {f"subject ({subject})": subject_keys(model.tokenizer, ids, subject)}
+    if subject is not None and not special[f"subject ({subject})"].any():
+        raise MinimistralError(f"the subject {subject!r} does not occur in the text; pass a word of it "
+                               f"(its panel would be all zeros).")
     scores = head_scores(maps, model.args.sliding_window, special)
     fig = Figure(figsize=(4.2 * len(scores), 3.8), layout="constrained")
     axes = fig.subplots(1, len(scores))
@@ -135,7 +153,7 @@ def fig_bos_leaves_window(model, prompt_ids, max_tokens: int = 60, layer: int | 
     """
     from ..analysis.attention_maps import traced_generate
 
-    W = model.args.sliding_window
+    W, layer = model.args.sliding_window, checked_layer(layer, model)
     ids, trace = traced_generate(model, prompt_ids, max_tokens)
     maps = trace.maps()                                                         # [L, H, T, T]
     L, H, T, _ = maps.shape

@@ -9,6 +9,12 @@ Every file minimistral reads from a checkpoint directory is opened here:
     read_small(path, cap)   its bytes, refused if bigger than cap (a config.json is kilobytes)
     kind(path)              'missing', 'dir', 'file' or what else it is, for messages
 
+and every directory it writes into (training runs) is made here:
+
+    output_dir(path)        the directory, created with its parents if missing, as an absolute
+                            path; else one sentence: "... is a file, not a directory", "... holds
+                            a NUL byte", "cannot create ...: Permission denied"
+
 Names in messages go through textio.show, so an odd file name cannot disturb the terminal.
 """
 
@@ -98,14 +104,26 @@ def read_small(path, cap: int = MAX_JSON_BYTES, what: str = "") -> bytes:
     return data
 
 
-def unique_keys(where):
-    """A json object_pairs_hook that refuses an object holding one key twice."""
-    def hook(pairs):
-        out = {}
-        for key, value in pairs:
-            if key in out:
-                raise MinimistralError(f"{show(where)} holds the key {show(repr(key))} twice; "
-                                       f"the file is corrupt or was edited by hand.")
-            out[key] = value
-        return out
-    return hook
+
+def output_dir(path, what: str = "the output directory") -> Path:
+    """A directory to write into, made if missing (see module doc), as an absolute Path.
+
+    The absolute path is what messages show afterwards, so "wrote runs/mine" cannot be read
+    against another working directory.
+    """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise MinimistralError(f"{what} must be a directory name (a str or a path), got {type(path).__name__}.")
+    name = os.fsdecode(path)
+    if not name or "\0" in name:
+        raise MinimistralError(f"{what} {show(repr(name))} cannot be a directory name"
+                               f"{' (it holds a NUL byte)' if name else ' (it is empty)'}; pass one, e.g. 'runs/mine'.")
+    k = kind(name)
+    if k not in ("missing", "dir"):
+        article = "a file" if k == "file" else f"a {k}"
+        raise MinimistralError(f"{what} {show(name)} is {article}, not a directory; pass a directory "
+                               f"(it is created if missing).")
+    try:
+        os.makedirs(name, exist_ok=True)
+    except OSError as e:
+        raise MinimistralError(f"cannot create {what} {show(name)}: {e.strerror or e}.") from None
+    return Path(os.path.abspath(name))

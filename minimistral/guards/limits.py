@@ -6,6 +6,9 @@ is known to fit. Every such check in minimistral calls this module, so the rules
     MAX_SIZE          no size in a config (layers, widths, window, context) may exceed 2^31 - 1:
                       token positions and ids are int64, but no real model is near this, and a
                       bigger number is a typo or an attack (hidden_size: 1e9).
+    MAX_ELEMENTS      no tensor in a file holds more than 2^48 numbers (512 TB of bf16): a shape
+                      claiming more is corrupt, even with a size 0 among its sizes ([0, 2^70]),
+                      which NumPy would refuse with its own error (values.checked_shape).
     check_fits(n, w)  an allocation of n bytes must fit in the machine's physical RAM, else one
                       sentence saying what needed how much (a KV cache of 1.3 TB, logits of
                       100k tokens) instead of a MemoryError or a machine swapping for minutes.
@@ -25,6 +28,8 @@ import os
 from ..errors import MinimistralError
 
 MAX_SIZE = 2**31 - 1
+MAX_ELEMENTS = 2**48
+MAX_NDIM = 8                       # dimensions of a stored tensor (weights have 1 or 2)
 SCORE_BYTES = 256 * 2**20          # one attention block's scores (x ~3 for mask/exp/normalise)
 PREFILL_BYTES = 2 * 2**30          # one pre-fill chunk's activations
 

@@ -15,6 +15,10 @@ in a message): ``show`` escapes what a terminal would interpret or cannot print,
 holding a newline or an ANSI escape prints as its escape, on one line:
 
     show("a\\nb\\x1b[31m")   ->  'a\\\\nb\\\\x1b[31m'      show("caf\\udce9")  ->  'caf\\\\xe9'
+
+Names in (a tensor name, a shard file name, a storage key: anything a file names): ``checked_name``
+takes them only as valid Unicode without NUL, at most MAX_NAME_CHARS long. A NUL cannot be part
+of a path (the OS refuses it), a lone surrogate (JSON's "\\ud800") cannot be encoded to one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import unicodedata
 from ..errors import MinimistralError
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+MAX_NAME_CHARS = 1024       # "model.layers.31.self_attn.q_proj.weight" has 39
 
 
 def show(value) -> str:
@@ -82,3 +87,26 @@ def checked_text(text, what: str) -> str:
 def _hint(raw: bytes) -> str:
     """', it looks like UTF-16' when the bytes start with a UTF-16 byte order mark."""
     return ", it looks like UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+
+
+def checked_name(name, what: str) -> str:
+    """name if a file may use it as a name (see module doc), else MinimistralError naming `what`.
+
+        checked_name("lm_head.weight", "x.safetensors: a tensor")  ->  'lm_head.weight'
+        checked_name("a\\x00b", "x.safetensors: a tensor")
+          ->  MinimistralError: x.safetensors: a tensor is named 'a\\x00b', which holds a NUL byte; ...
+    """
+    if not isinstance(name, str):
+        raise MinimistralError(f"{what} has a name that is not text ({type(name).__name__}); the file is corrupt.")
+    if not name or len(name) > MAX_NAME_CHARS:
+        problem = "is empty" if not name else f"has {len(name):,} characters (at most {MAX_NAME_CHARS})"
+        raise MinimistralError(f"{what} has a name that {problem}; the file is corrupt.")
+    try:
+        name.encode("utf-8")
+        bad = "a NUL byte" if "\0" in name else ""
+    except UnicodeEncodeError:
+        bad = "a lone surrogate, not Unicode text"
+    if bad:
+        raise MinimistralError(f"{what} is named '{show(name)}', which holds {bad}; the file is corrupt "
+                               f"or was edited by hand.")
+    return name

@@ -27,6 +27,7 @@ import dataclasses
 import json
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,13 +37,17 @@ from ..checkpoints.export import write_hf_checkpoint
 from ..checkpoints.weights import Weights
 from ..config import ModelArgs
 from ..errors import MinimistralError
-from ..guards.values import whole_number
+from ..guards.files import output_dir, read_small
+from ..guards.jsontext import parse_json
+from ..guards.textio import show
+from ..guards.values import describe, real_number, shown, whole_number
 from ..model import Mistral
 from . import corpus
 from .backward import loss_and_grads
 from .evaluate import heldout_loss
 from .init import init_params
 from .optim import AdamW, clip_global_norm, lr_at
+from .progress import TrainingProgress
 from .vocab import CompactVocab
 
 
@@ -100,32 +105,31 @@ class TrainConfig:
                          norm_eps=self.norm_eps, rope_theta=self.rope_theta)
 
 
-def check_config(c: TrainConfig) -> None:
-    """Raise MinimistralError, one sentence naming the option, for a config that cannot train."""
-    positive = {"steps": c.steps, "batch": c.batch, "dim": c.dim, "n_layers": c.n_layers,
-                "n_heads": c.n_heads, "n_kv_heads": c.n_kv_heads, "head_dim": c.head_dim,
-                "hidden_dim": c.hidden_dim, "sliding_window": c.sliding_window,
-                "eval_every": c.eval_every, "eval_windows": c.eval_windows}
-    for name, value in positive.items():
-        whole_number(value, name, 1)
-    whole_number(c.seq_len, "seq_len", 2, hint=" (a token and its successor)")
+def check_config(c: TrainConfig) -> TrainConfig:
+    """c with every number a plain int or float (an np.int64 or a Fraction would reach json.dumps
+    and NumPy otherwise), or MinimistralError, one sentence naming the option, if it cannot train."""
+    if not isinstance(c, TrainConfig):
+        raise MinimistralError(f"config must be a TrainConfig, got {describe(c)}.")
+    fixed = {name: whole_number(getattr(c, name), name, 1) for name in (
+        "steps", "batch", "dim", "n_layers", "n_heads", "n_kv_heads", "head_dim", "hidden_dim",
+        "sliding_window", "eval_every", "eval_windows")}
+    fixed["seq_len"] = whole_number(c.seq_len, "seq_len", 2, hint=" (a token and its successor)")
     for name in ("warmup", "checkpoint_every", "seed", "corpus_seed"):
-        whole_number(getattr(c, name), name)
+        fixed[name] = whole_number(getattr(c, name), name)
     for name in ("lr", "init_std", "clip", "rope_theta", "norm_eps", "adam_eps"):
-        value = getattr(c, name)
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise MinimistralError(f"{name} must be a number > 0, got {value!r}.")
-    for name in ("weight_decay", "min_lr_ratio", "beta1", "beta2"):
-        value = getattr(c, name)
-        if not (isinstance(value, (int, float)) and 0 <= value < (1.0 if name.startswith("beta") else math.inf)):
-            raise MinimistralError(f"{name} must be a number >= 0{' and < 1' if name.startswith('beta') else ''}, "
-                                   f"got {value!r}.")
+        fixed[name] = real_number(getattr(c, name), name, "a number > 0", lambda x: x > 0)
+    for name in ("weight_decay", "min_lr_ratio"):
+        fixed[name] = real_number(getattr(c, name), name, "a number >= 0", lambda x: x >= 0)
+    for name in ("beta1", "beta2"):
+        fixed[name] = real_number(getattr(c, name), name, "a number >= 0 and < 1", lambda x: 0 <= x < 1)
     if c.dtype not in ("BF16", "F32"):
-        raise MinimistralError(f"dtype must be 'BF16' or 'F32', got {c.dtype!r}.")
+        raise MinimistralError(f"dtype must be 'BF16' or 'F32', got {shown(c.dtype)}.")
+    c = dataclasses.replace(c, **fixed)
     if c.head_dim % 2:
         raise MinimistralError(f"head_dim must be even (RoPE rotates pairs of features), got {c.head_dim}.")
     if c.n_heads % c.n_kv_heads:
         raise MinimistralError(f"n_heads ({c.n_heads}) must be a multiple of n_kv_heads ({c.n_kv_heads}).")
+    return c
 
 
 # ---- the pieces -----------------------------------------------------------------------------
@@ -139,12 +143,28 @@ def model_of(args: ModelArgs, params: dict[str, np.ndarray], tokenizer=None) -> 
 
 @dataclass
 class TrainResult:
-    """What train() returns: the final float32 params, the model over them, the log rows."""
+    """What train() returns: the final float32 params, the model over them, the log rows, and
+    where it wrote them (an absolute path)."""
 
     params: dict
     model: Mistral
     log: list
     out_dir: Path
+
+    def summary(self) -> str:
+        """One line: where the checkpoint is and how the run ended."""
+        last = self.log[-1]
+        held = f", held-out {last['heldout_loss']:.3f}" if last["heldout_loss"] is not None else ""
+        return (f"wrote {show(self.out_dir)} (config.json, model.safetensors, tokenizer.model, "
+                f"train_log.jsonl); final loss {last['loss']:.3f}{held} nats/token, "
+                f"{last['elapsed_s'] / 60:.1f} min")
+
+    def __repr__(self):                  # a notebook shows this, not 10^7 parameters
+        return f"TrainResult({self.summary()})"
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during train(): the message says after which step and which checkpoint survives."""
 
 
 # At every held-out evaluation the log also keeps the greedy continuation of the paper's sentence,
@@ -161,18 +181,71 @@ def sample_text(model: Mistral, prompt: str = SAMPLE_PROMPT, max_tokens: int = 2
 def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
     """Train from scratch on the corpus, writing the checkpoint and the log into out_dir.
 
-    ``progress(row)``, if given, is called after every step with the log row (a dict: step,
-    steps, lr, loss, heldout_loss or None, tokens_per_s, elapsed_s, grad_norm).
-    """
-    check_config(config)
-    c, args = config, config.model_args()
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MinimistralError(f"cannot create the output directory {out}: {e.strerror}.") from None
-    (out / "train_config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2) + "\n")
+    ``progress``: None draws the training line on stderr when stderr is a terminal and ends
+    with one line saying where the checkpoint is (cli/ prints everything else; a run of minutes
+    in silence is worse); True draws it wherever stderr goes (a notebook: a line per
+    evaluation); False draws nothing; a function is called after every step with the log row
+    (a dict: step, steps, lr, loss, heldout_loss or None, tokens_per_s, elapsed_s, grad_norm).
 
+    What survives a failure: checkpoints are written whole or not at all (export.py); Ctrl-C
+    raises TrainingInterrupted and a write that fails (a full disk) MinimistralError, both
+    naming the last complete checkpoint. The returned out_dir is absolute.
+    """
+    c = check_config(config)
+    args = c.model_args()
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise MinimistralError(f"progress must be None, True, False or a function called as progress(row); "
+                               f"got {describe(progress)}.")
+    if progress is None or progress is True:
+        bar = TrainingProgress()
+        progress = bar if (progress or bar.bar.live) else None
+    elif progress is False:
+        progress = None
+    run = _Run(output_dir(out_dir), c)
+    try:
+        result = _train(c, args, run, progress)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(f"training stopped after step {run.done} of {c.steps}; "
+                                  f"{run.survivors()}") from None
+    finally:
+        if isinstance(progress, TrainingProgress):
+            progress.finish()
+    if isinstance(progress, TrainingProgress):
+        print(result.summary(), file=progress.bar.stream)
+    return result
+
+
+class _Run:
+    """Where a run writes, and what of it is complete: for the messages of a run that fails."""
+
+    def __init__(self, out: Path, c: TrainConfig):
+        self.out, self.c, self.done, self.checkpoint = out, c, 0, None
+
+    def survivors(self) -> str:
+        """'the last complete checkpoint is ...' or why there is none; and what the log holds."""
+        if self.checkpoint is not None:
+            kept = f"the last complete checkpoint is {show(self.checkpoint)}"
+        elif self.c.checkpoint_every and self.c.checkpoint_every < self.c.steps:
+            kept = f"no checkpoint was complete yet (the first comes at step {self.c.checkpoint_every})"
+        else:
+            kept = "no checkpoint was written (only the final one was planned)"
+        steps = "step 1" if self.done == 1 else f"steps 1-{self.done}"
+        return kept + (f"; {show(self.out / 'train_log.jsonl')} holds {steps}" if self.done else "")
+
+    @contextmanager
+    def writing(self, path: Path):
+        """An OSError while writing path (a full disk, a read-only directory) becomes one sentence."""
+        try:
+            yield
+        except OSError as e:
+            raise MinimistralError(f"cannot write {show(path)}: {e.strerror or e}; {self.survivors()}.") from None
+
+
+def _train(c: TrainConfig, args: ModelArgs, run: _Run, progress) -> TrainResult:
+    """train() once its arguments are checked: the loop, every file written through run.writing."""
+    out = run.out
+    with run.writing(out / "train_config.json"):
+        (out / "train_config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2) + "\n")
     tok = corpus.tokenizer()
     batches = corpus.Batches(c.batch, c.seq_len, c.steps, c.corpus_seed, tok)        # [steps][B, T]
     heldout = corpus.heldout_windows(c.eval_windows, c.seq_len, c.corpus_seed, tok)  # [N, T]
@@ -190,8 +263,9 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
         return params if vocab is None else vocab.expand(params)                      # [V, D] tables
 
     log, start = [], time.perf_counter()
-    log_file = open(out / "train_log.jsonl", "w")
-    try:
+    with run.writing(out / "train_log.jsonl"):
+        log_file = open(out / "train_log.jsonl", "w")
+    with log_file:
         for step in range(1, c.steps + 1):
             t0 = time.perf_counter()
             tokens = batches[step - 1]                                                # [B, T]
@@ -199,7 +273,8 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
                 tokens = vocab.index[tokens]                                          # full -> compact ids
             loss, grads = loss_and_grads(model, tokens, bias)
             if not math.isfinite(loss):
-                raise MinimistralError(f"the loss became {loss} at step {step}; lower --lr.")
+                raise MinimistralError(f"the loss became {loss} at step {step}; lower --lr "
+                                       f"({run.survivors()}).")
             grad_norm = clip_global_norm(grads, c.clip)
             lr = c.lr_at(step)
             adamw.update(params, grads, lr)
@@ -213,22 +288,32 @@ def train(config: TrainConfig, out_dir, progress=None) -> TrainResult:
                    "grad_norm": grad_norm, "tokens_per_s": tokens_per_s,
                    "elapsed_s": time.perf_counter() - start, "sample": sample}
             log.append(row)
-            log_file.write(json.dumps(row) + "\n")
-            log_file.flush()
+            with run.writing(out / "train_log.jsonl"):
+                log_file.write(json.dumps(row) + "\n")
+                log_file.flush()
+            run.done = step
             if c.checkpoint_every and step % c.checkpoint_every == 0 and step != c.steps:
-                write_hf_checkpoint(out / "checkpoints" / f"step-{step:06d}", args, full_params(), c.dtype)
+                path = out / "checkpoints" / f"step-{step:06d}"
+                with run.writing(path):
+                    write_hf_checkpoint(path, args, full_params(), c.dtype)
+                run.checkpoint = path
             if progress is not None:
                 progress(row)
-    finally:
-        log_file.close()
     final = full_params()
-    write_hf_checkpoint(out, args, final, c.dtype)
+    with run.writing(out):
+        write_hf_checkpoint(out, args, final, c.dtype)
     return TrainResult(final, model_of(args, final, tok), log, out)
 
 
 def read_log(path) -> list[dict]:
-    """The rows of a train_log.jsonl."""
+    """The rows of a train_log.jsonl (each line a JSON object, read as guards/jsontext.py reads JSON)."""
     try:
-        return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    except (OSError, json.JSONDecodeError) as e:
-        raise MinimistralError(f"cannot read the training log {path}: {e}.") from None
+        lines = read_small(path, what="the training log").decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise MinimistralError(f"the training log {show(path)} is not UTF-8 text; is it the right file?") from None
+    rows = [parse_json(line, f"{path} line {i}") for i, line in enumerate(lines, 1) if line.strip()]
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise MinimistralError(f"the training log {show(path)} has a row that is not a JSON object "
+                                   f"(row {i}); is it a train_log.jsonl?")
+    return rows

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import requires_transformers
+from reference.gguf_layout import gguf_bytes, text, u32  # noqa: E402  (tests/ is on sys.path)
 
 import minimistral
 from minimistral import MinimistralError
 from minimistral.checkpoints.gguf import open_gguf
 from minimistral.checkpoints.gguf_vocab import gguf_tokenizer
 from minimistral.checkpoints.layout import detect_layout
-from reference.gguf_layout import gguf_bytes, text, u32  # noqa: E402  (tests/ is on sys.path)
 
 pytest.importorskip("gguf")
 

@@ -152,7 +152,12 @@ def transformers_from_gguf(path: Path, sliding_window=None):
     ``from_pretrained(dir, gguf_file=...)`` runs the same reader but needs accelerate, which the
     tests do not install; this calls the reader directly."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM
+    from transformers import (
+        LlamaConfig,
+        LlamaForCausalLM,
+        MistralConfig,
+        MistralForCausalLM,
+    )
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 
     c = load_gguf_checkpoint(str(path))["config"]

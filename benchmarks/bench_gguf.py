@@ -59,9 +59,8 @@ def write_synthetic(path: Path, qtype: str, args) -> None:
     """A GGUF file of these ModelArgs' shapes: random blocks, the shipped (Mistral v1) tokenizer."""
     import gguf
 
-    from minimistral.checkpoints.gguf import gguf_name
     from minimistral.checkpoints.gguf_vocab import vocabulary
-    from minimistral.checkpoints.layout import iter_expected
+    from minimistral.checkpoints.names import gguf_name, iter_expected
     from minimistral.checkpoints.quantize import _metadata
     from minimistral.fast.quant import row_bytes
     from minimistral.tokenizer import SHIPPED_TOKENIZER, Tokenizer

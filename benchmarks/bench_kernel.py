@@ -125,7 +125,7 @@ def main() -> None:
     n = sum(w.size for w in ws)
     x = np.random.default_rng(1).standard_normal((1, D), dtype=np.float32)
     xs = {D: x, F: np.random.default_rng(2).standard_normal((1, F), dtype=np.float32)}
-    T = fastpath.THREADS
+    T = fastpath.THREADS                                   # imported there from fast/threads.py
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}; "
           f"{n / 1e6:.0f} M bf16 weights ({2 * n / 1e9:.2f} GB), best of {a.repeats}")
 
@@ -136,13 +136,13 @@ def main() -> None:
     for threads in sorted({1, T}):
         report(f"read ({threads} thread{'s' * (threads > 1)})", best_of(a.repeats, lambda: read_all(ws, threads)))
 
-    real_dot = fastpath._vecdot
-    fastpath._vecdot = lambda a_, b_, out: None
+    real_dot = fastpath.vecdot
+    fastpath.vecdot = lambda a_, b_, out: None
     try:
         report(f"widen only ({T} threads)", best_of(a.repeats, lambda: [
             fastpath.bf16_matmul_transposed(xs[w.shape[1]], w) for w in ws]))
     finally:
-        fastpath._vecdot = real_dot
+        fastpath.vecdot = real_dot
     for threads in sorted({1, T}):
         report(f"minimistral ({threads} thread{'s' * (threads > 1)})", best_of(a.repeats, lambda: [
             fastpath.bf16_matmul_transposed(xs[w.shape[1]], w, threads=threads) for w in ws]))

@@ -21,7 +21,7 @@ def load(path, progress=None, sliding_window=None) -> Mistral:
     """
     import os
 
-    from .checkpoints.layout import open_checkpoint, page_in
+    from .checkpoints.layout import find_tokenizer, open_checkpoint, page_in
     from .guards.values import callback, describe, whole_number
 
     if not isinstance(path, (str, os.PathLike)) or path == "":
@@ -30,7 +30,7 @@ def load(path, progress=None, sliding_window=None) -> Mistral:
     args, weights, _ = open_checkpoint(path)
     if sliding_window is not None:
         args = args.replace(sliding_window=whole_number(sliding_window, "sliding_window", 1))
-    tokenizer = _find_tokenizer(path)
+    tokenizer = find_tokenizer(path)
     if tokenizer is not None and tokenizer.vocab_size > args.vocab_size:
         raise MinimistralError(f"{tokenizer.path} has {tokenizer.vocab_size} tokens but the model only "
                                f"{args.vocab_size}; is it the tokenizer of another model version?")
@@ -55,25 +55,6 @@ def load_default(progress=None) -> Mistral:
     if not (DEFAULT_MODEL / "model.safetensors").exists():
         raise MinimistralError(f"the shipped model is missing from {DEFAULT_MODEL}; reinstall minimistral.")
     return load(DEFAULT_MODEL, progress)
-
-
-def _find_tokenizer(path):
-    from pathlib import Path
-
-    from .checkpoints.gguf import gguf_file
-    from .guards.files import kind
-
-    if kind(path) != "dir" or not any(kind(Path(path) / n) != "missing" for n in ("config.json", "params.json")):
-        gguf = gguf_file(path)
-        if gguf is not None:                  # a GGUF file carries its own tokenizer
-            from .checkpoints.gguf_vocab import gguf_tokenizer
-
-            return gguf_tokenizer(gguf)
-    for name in ("tokenizer.model", "tokenizer.model.v1", "tokenizer.model.v3"):
-        candidate = Path(path) / name
-        if kind(candidate) != "missing":
-            return Tokenizer(candidate)     # a directory or a FIFO by that name gets its sentence
-    return None
 
 
 __all__ = ["ModelArgs", "Mistral", "MinimistralError", "Tokenizer", "GUARDRAIL_PROMPT", "load", "load_default",

@@ -2,7 +2,7 @@
 ``minimistral.load`` and transformers' MistralForCausalLM both read back.
 
 HF stores wq and wk with their rows permuted for its rotate-half RoPE; the writer applies that
-permutation (``hf_permute``) as the inverse of the one the reader undoes (layout.hf_rope_perm),
+permutation (``hf_permute``) as the inverse of the one the reader undoes (names.hf_rope_perm),
 so one definition of the row order serves both directions.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from ..config import ModelArgs
 from ..tokenizer import SHIPPED_TOKENIZER
-from .layout import file_name, hf_rope_perm
+from .names import file_name, hf_rope_perm
 from .safetensors import write_safetensors
 
 
@@ -47,7 +47,7 @@ def to_hf(args: ModelArgs, params: dict[str, np.ndarray]) -> dict[str, np.ndarra
                 x = hf_permute(x, args.n_heads)
             elif rest == "attention.wk.weight":
                 x = hf_permute(x, args.n_kv_heads)
-        hf[file_name(name, "hf")] = x          # the names layout.py reads back (one map, there)
+        hf[file_name(name, "hf")] = x          # the names layout.py reads back (names.py, one map)
     return hf
 
 

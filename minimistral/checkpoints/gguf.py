@@ -52,7 +52,7 @@ from ..fast.quant import BLOCKS
 from ..guards.files import kind, open_input
 from ..guards.limits import MAX_SIZE
 from ..guards.textio import show
-from ..guards.values import layer_index
+from .names import check_tensors, gguf_name, native_name
 from .weights import StoredTensor, Weights
 
 MAGIC = b"GGUF"
@@ -72,40 +72,12 @@ MAX_TEXT_BYTES = 1 << 28              # all strings of the metadata together (th
 MAX_ITEMS = 1 << 20                   # array items in all the metadata (Mistral: 3 x 32768)
 MAX_DEPTH = 3                         # arrays of arrays
 
-GGUF_NAMES = {"tok_embeddings.weight": "token_embd.weight", "norm.weight": "output_norm.weight",
-              "output.weight": "output.weight"}
-GGUF_LAYER = {"attention_norm.weight": "attn_norm.weight", "ffn_norm.weight": "ffn_norm.weight",
-              "attention.wq.weight": "attn_q.weight", "attention.wk.weight": "attn_k.weight",
-              "attention.wv.weight": "attn_v.weight", "attention.wo.weight": "attn_output.weight",
-              "feed_forward.w1.weight": "ffn_gate.weight", "feed_forward.w3.weight": "ffn_up.weight",
-              "feed_forward.w2.weight": "ffn_down.weight"}
-NATIVE_NAMES = {v: k for k, v in GGUF_NAMES.items()}
-NATIVE_LAYER = {v: k for k, v in GGUF_LAYER.items()}
-# our config field -> the metadata key, for messages
 GGUF_KEYS = {"dim": "llama.embedding_length", "n_layers": "llama.block_count",
              "head_dim": "llama.attention.key_length", "hidden_dim": "llama.feed_forward_length",
              "n_heads": "llama.attention.head_count", "n_kv_heads": "llama.attention.head_count_kv",
              "sliding_window": "llama.attention.sliding_window", "context_len": "llama.context_length",
              "vocab_size": "the rows of token_embd.weight", "norm_eps": "llama.attention.layer_norm_rms_epsilon",
              "rope_theta": "llama.rope.freq_base"}
-
-
-def gguf_name(native: str) -> str:
-    """'layers.3.feed_forward.w1.weight' -> 'blk.3.ffn_gate.weight'."""
-    if native in GGUF_NAMES:
-        return GGUF_NAMES[native]
-    _, i, rest = native.split(".", 2)
-    return f"blk.{i}.{GGUF_LAYER[rest]}"
-
-
-def native_name(name: str) -> str | None:
-    """'blk.3.ffn_gate.weight' -> 'layers.3.feed_forward.w1.weight'; None for other names."""
-    if name in NATIVE_NAMES:
-        return NATIVE_NAMES[name]
-    parts = name.split(".", 2)
-    if len(parts) == 3 and parts[0] == "blk" and layer_index(parts[1]) is not None and parts[2] in NATIVE_LAYER:
-        return f"layers.{parts[1]}.{NATIVE_LAYER[parts[2]]}"
-    return None
 
 
 def has_magic(path) -> bool:
@@ -397,8 +369,6 @@ def read_args(file: GGUFFile, vocab_size: int) -> ModelArgs:
 
 def open_gguf(path) -> tuple[ModelArgs, Weights]:
     """(args, weights) of a Mistral GGUF file; the tensors stay in the mapped file."""
-    from .layout import check_tensors
-
     file = read_gguf(path)
     where = show(file.path)
     tensors = {}

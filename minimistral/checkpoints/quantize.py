@@ -7,7 +7,7 @@ and quantizer (gguf.quants.quantize):
 
 - architecture "llama", the llama.* hyper-parameters, tensor names as in gguf.py;
 - q and k rows in the interleaved RoPE order (the native order: HF checkpoints are put back in
-  it with the layout's output permutation, layout.hf_rope_perm);
+  it with the layout's output permutation, names.hf_rope_perm);
 - 1-D tensors (the norms) in F32, as llama.cpp keeps them, every matrix in the chosen type
   (a matrix whose rows are not whole 32-weight blocks in F16);
 - the tokenizer's pieces, scores and types (gguf_vocab.py), so the file is self-contained;
@@ -29,8 +29,9 @@ import numpy as np
 
 from ..errors import MinimistralError
 from ..guards.textio import show
-from .gguf import bits_per_weight, gguf_name, open_gguf
-from .layout import iter_expected, open_checkpoint
+from .gguf import bits_per_weight, open_gguf
+from .layout import open_checkpoint
+from .names import gguf_name, iter_expected
 from .weights import to_float32
 
 QTYPES = {"q8_0": "Q8_0", "q4_0": "Q4_0", "f16": "F16"}
@@ -69,15 +70,15 @@ def quantize(src, out, qtype: str = "q8_0", progress=None) -> dict:
     """
     import gguf
 
-    from .. import _find_tokenizer
     from .gguf_vocab import gguf_tokenizer, vocabulary
+    from .layout import find_tokenizer
 
     qtype = QTYPES.get(str(qtype).lower())
     if qtype is None:
         raise MinimistralError(f"the quantization type must be one of {', '.join(QTYPES)}; got {show(qtype)}.")
     src, out = Path(src), Path(out)
     args, weights, layout = open_checkpoint(src)
-    tokenizer = _find_tokenizer(src)
+    tokenizer = find_tokenizer(src)
     if tokenizer is None:
         raise MinimistralError(f"{show(src)} has no tokenizer.model; a GGUF file carries its tokenizer, so "
                                f"copy it next to the weights first.")

@@ -13,15 +13,14 @@ def run(opts) -> int:
     """Describe a checkpoint directory without running it."""
     from pathlib import Path
 
-    from .. import _find_tokenizer
-    from ..checkpoints.layout import open_checkpoint
+    from ..checkpoints.layout import find_tokenizer, open_checkpoint
     from ..gqa import kv_cache_bytes
 
     check_window(opts.window)
     args, weights, layout = open_checkpoint(opts.model)
     if opts.window is not None:
         args = args.replace(sliding_window=opts.window)
-    tok = _find_tokenizer(opts.model)
+    tok = find_tokenizer(opts.model)
     files = sorted({t.path for t in weights.tensors.values()})
     on_disk = sum(Path(p).stat().st_size for p in files)
     n_params = sum(math.prod(t.shape) for name, t in weights.tensors.items()

@@ -32,8 +32,7 @@ def load_for_text(opts):
     """Check the options and the tokenizer first (seconds), then load the weights (minutes cold)."""
     from pathlib import Path
 
-    from .. import _find_tokenizer
-    from ..checkpoints.layout import detect_layout
+    from ..checkpoints.layout import detect_layout, find_tokenizer
     from ..generation import check_options
     from ..speculative import check_lookahead
 
@@ -50,7 +49,7 @@ def load_for_text(opts):
             "`minimistral train`; it knows simple English stories, nothing else).", "note")
     check_lookahead(opts.lookahead)
     layout = detect_layout(Path(opts.model))
-    if _find_tokenizer(opts.model) is None:
+    if find_tokenizer(opts.model) is None:
         raise MinimistralError(f"{opts.model} has no tokenizer.model; copy it next to the weights "
                                f"(it is in the same download).")
     model = load_with_progress(opts.model, opts.window)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..guards.limits import SCORE_BYTES
-from .linear import ONE_THREAD_PRODUCT
+from .threads import ONE_THREAD_PRODUCT
 
 MIN_BLOCK_KEYS = 32        # key blocks for queries G*T*Hd that leave at least 32 keys per block
 FEW_QUERIES = 128          # up to this many new tokens, attention stays on one BLAS thread

@@ -54,11 +54,11 @@ One idea, longer than the others: the bf16 product and the scheduling it needs t
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from .threads import ONE_THREAD_PRODUCT, Chunks, pieces, run_chunks, vecdot
 
 HIGH_HALF = np.uint32(0xFFFF0000)
 SIXTEEN = np.uint32(16)
@@ -72,21 +72,6 @@ ITEM_ROWS = 16               # ... chunks are whole groups of this many weight r
 BLOCKS = ((16, 512), (16, 256), (8, 256), (4, 256), (2, 256), (1, 256))   # (rows, columns) of
                              #     each small product, the first that stays on one BLAS thread
                              #     (block_shape; measured on OpenBLAS's SkylakeX and Haswell kernels)
-GIL_FREE_LOOP = 500          # NumPy releases the GIL in a ufunc loop of more than this many items
-# OpenBLAS runs a product on the calling thread alone when m * n * k <= 2^18 (SMP_THRESHOLD_MIN
-# 65536 x GEMM_MULTITHREAD_THRESHOLD 4, in its interface/gemm.c), else on all cores; the same
-# rule sizes gqa.key_blocks (a mechanism module, which imports only numpy, so it keeps its own).
-ONE_THREAD_PRODUCT = 1 << 18
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:                       # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-THREADS = available_cores()
 
 
 def split_pairs(x: np.ndarray) -> np.ndarray:
@@ -110,55 +95,12 @@ def widen_pairs(pairs: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 _scratch = threading.local()
-_pool: ThreadPoolExecutor | None = None
-
-
 def scratch(n: int) -> np.ndarray:
     """This thread's reusable uint32 buffer of at least n elements (allocated once, then kept)."""
     buf = getattr(_scratch, "buf", None)
     if buf is None or buf.size < n:
         buf = _scratch.buf = np.empty(n, dtype=np.uint32)
     return buf
-
-
-def pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=max(1, THREADS - 1), thread_name_prefix="minimistral")
-    return _pool
-
-
-class Chunks:
-    """Row ranges handed out one at a time to whichever thread asks first (thread-safe).
-
-    Threads that take work as they come free finish together even when one of them shares its
-    core with another program; fixed halves would wait for the slower one.
-    """
-
-    def __init__(self, n_rows: int, rows: int):
-        self.n_rows, self.rows = n_rows, rows
-        self.starts, self.lock = iter(range(0, n_rows, rows)), threading.Lock()
-
-    def take(self) -> tuple[int, int] | None:
-        with self.lock:
-            r = next(self.starts, None)
-        return None if r is None else (r, min(self.rows, self.n_rows - r))
-
-
-def pieces(half: int, outer: int) -> int:
-    """How many pieces to cut each dot product into so NumPy releases the GIL.
-
-    A gufunc such as vecdot releases the GIL only for more than GIL_FREE_LOOP = 500 outer
-    iterations, whatever the length of each dot product; 2 x 64 rows of 2048 are 128
-    iterations and would hold it, cut in 4 pieces of 512 they are 512. pieces(2048, 128) -> 4.
-    """
-    s = 1
-    while outer * s <= GIL_FREE_LOOP and half % (2 * s) == 0 and s < 64:
-        s *= 2
-    return s
-
-
-_vecdot = getattr(np, "vecdot", None) or (lambda a, b, out: np.einsum("...i,...i->...", a, b, out=out))
 
 
 def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chunks) -> None:
@@ -178,7 +120,7 @@ def _rows_times_x(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chunks: Chun
         if n < rows:                                            # the last, shorter chunk
             bits, for_dot, parts = bits[:, :n], for_dot[:, :, :n], parts[:, :, :n]
         widen_pairs(pairs[r:r + n], bits)                       # [2, n, I/2]
-        _vecdot(for_dot, x5, out=parts)                         # [2, T, n, s] partial sums
+        vecdot(for_dot, x5, out=parts)                         # [2, T, n, s] partial sums
         np.sum(parts, axis=(0, 3), out=y[:, r:r + n])           # even + odd, all pieces: [T, n]
 
 
@@ -247,15 +189,6 @@ def _rows_times_x_stacked(pairs: np.ndarray, xs: np.ndarray, y: np.ndarray, chun
         y[:, r:r + n] = acc[:n].T                                                   # [T, n]
 
 
-def _run_chunks(work, pairs, xs, y, chunks, threads) -> None:
-    """work(pairs, xs, y, chunks) on this thread and enough pool threads to share the chunks."""
-    helpers = min(threads or THREADS, -(-chunks.n_rows // chunks.rows)) - 1
-    jobs = [pool().submit(work, pairs, xs, y, chunks) for _ in range(helpers)]
-    work(pairs, xs, y, chunks)                                                # this thread works too
-    for job in jobs:
-        job.result()
-
-
 def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = None) -> np.ndarray:
     """y = x @ widen(w).T in float32, for x float32 [T, I] and w raw bf16 bits uint16 [O, I].
 
@@ -267,11 +200,11 @@ def bf16_matmul_transposed(x: np.ndarray, w: np.ndarray, threads: int | None = N
     y = np.empty((T, out_features), dtype=np.float32)
     if T <= DECODE_MAX_ROWS:
         chunks = Chunks(out_features, max(1, CHUNK_FLOATS // in_features))
-        _run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
+        run_chunks(_rows_times_x, pairs, xs, y, chunks, threads)
         return y
     if T <= FEW_ROWS:
         chunks = Chunks(out_features, few_chunk_rows(in_features))
-        _run_chunks(_rows_times_x_stacked, pairs, xs, y, chunks, threads)
+        run_chunks(_rows_times_x_stacked, pairs, xs, y, chunks, threads)
         return y
     half = in_features // 2
     rows = max(1, min(out_features, BLOCK_FLOATS // in_features))

@@ -45,7 +45,7 @@ import threading
 
 import numpy as np
 
-from .linear import Chunks, _run_chunks, _vecdot, pieces
+from .threads import Chunks, pieces, run_chunks, vecdot
 
 # type name -> (weights per block, bytes per block)
 BLOCKS = {"Q8_0": (32, 34), "Q4_0": (32, 18), "Q4_K": (256, 144), "Q6_K": (256, 210)}
@@ -196,8 +196,8 @@ def _chunks_times_x(w: np.ndarray, dtype: str, x: np.ndarray, y: np.ndarray, chu
 
     x float32 [T, I] with T <= FEW_ROWS. A chunk is dequantized into this thread's cache-sized
     buffer and multiplied while it is there by every row of x, with vecdot: no BLAS call, so no
-    BLAS threads competing with these (fast/linear.py, ONE_THREAD_PRODUCT); each dot product is
-    cut in pieces so the loop is long enough to let go of the GIL (linear.pieces).
+    BLAS threads competing with these (fast/threads.py, ONE_THREAD_PRODUCT); each dot product is
+    cut in pieces so the loop is long enough to let go of the GIL (threads.pieces).
     """
     T, I = x.shape
     s = pieces(I, T * chunks.rows)
@@ -206,7 +206,7 @@ def _chunks_times_x(w: np.ndarray, dtype: str, x: np.ndarray, y: np.ndarray, chu
     while (chunk := chunks.take()) is not None:
         r, n = chunk
         wf = dequantize(w[r:r + n], dtype, out=_work.get("chunk", (n, I)))                 # [n, I]
-        _vecdot(wf.reshape(1, n, s, I // s), x_pieces, out=parts[:, :n])                   # [T, n, s]
+        vecdot(wf.reshape(1, n, s, I // s), x_pieces, out=parts[:, :n])                   # [T, n, s]
         np.sum(parts[:, :n], axis=-1, out=y[:, r:r + n])                                   # [T, n]
 
 
@@ -229,14 +229,14 @@ def quant_matmul_transposed(x: np.ndarray, w: np.ndarray, dtype: str, threads: i
     y = np.empty((T, O), dtype=np.float32)
     if T <= FEW_ROWS:
         chunks = Chunks(O, max(1, CHUNK_VALUES // I))
-        _run_chunks(lambda w_, x_, y_, c: _chunks_times_x(w_, dtype, x_, y_, c), w, x, y, chunks, threads)
+        run_chunks(lambda w_, x_, y_, c: _chunks_times_x(w_, dtype, x_, y_, c), w, x, y, chunks, threads)
         return y
     rows = max(1, min(O, BLOCK_VALUES // I))
     block = np.empty((rows, I), dtype=np.float32)
     for r in range(0, O, rows):
         n = min(rows, O - r)
         chunks = Chunks(n, max(1, CHUNK_VALUES // I))
-        _run_chunks(lambda w_, x_, y_, c: _dequantize_rows(w_, dtype, y_, c), w[r:r + n], None, block, chunks,
+        run_chunks(lambda w_, x_, y_, c: _dequantize_rows(w_, dtype, y_, c), w[r:r + n], None, block, chunks,
                     threads)
         np.matmul(x, block[:n].T, out=y[:, r:r + n])                               # [T, n]
     return y

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checkpoints.layout import expected_shapes
+from ..checkpoints.names import expected_shapes
 from ..errors import MinimistralError
 from ..fast import band
 from ..gqa import softmax

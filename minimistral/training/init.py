@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checkpoints.layout import expected_shapes
+from ..checkpoints.names import expected_shapes
 from ..checkpoints.weights import Weights
 from ..config import ModelArgs
 from ..guards.limits import check_fits

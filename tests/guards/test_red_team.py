@@ -160,7 +160,7 @@ def test_layer_numbers_only_in_ascii_digits(tmp_path, layer):
     write_safetensors(hf / "model.safetensors", {**tensors, f"model.layers.{layer}.mlp.up_proj.weight":
                                                  np.zeros(2, np.float32)})
     refused(lambda: open_checkpoint(hf), "unexpected tensor")
-    from minimistral.checkpoints.gguf import native_name
+    from minimistral.checkpoints.names import native_name
 
     assert native_name(f"blk.{layer}.ffn_up.weight") is None and native_name("blk.3.ffn_up.weight") is not None
 

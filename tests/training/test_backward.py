@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from minimistral import MinimistralError
-from minimistral.checkpoints.layout import expected_shapes
+from minimistral.checkpoints.names import expected_shapes
 from minimistral.checkpoints.weights import StoredTensor, Weights
 from minimistral.config import ModelArgs
 from minimistral.fast.linear import float32_to_bf16

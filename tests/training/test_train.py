@@ -12,7 +12,7 @@ from conftest import ROOT
 
 import minimistral
 from minimistral.checkpoints.export import hf_permute
-from minimistral.checkpoints.layout import hf_rope_perm
+from minimistral.checkpoints.names import hf_rope_perm
 from minimistral.training import corpus
 from minimistral.training.backward import loss_and_grads
 from minimistral.training.evaluate import heldout_loss

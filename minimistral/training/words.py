@@ -52,7 +52,7 @@ Kermit Nemo Reggie Thumper Tux Winnie Zippy Patches
 
 IRREGULAR_VERBS = """
 be was been; have had had; do did done; go went gone; come came come; see saw seen;
-eat ate eaten; drink drank drunk; run ran run; swim swam swum; fly flew flown; sit sat sat;
+eat ate eaten; sink sank sunk; drink drank drunk; run ran run; swim swam swum; fly flew flown; sit sat sat;
 stand stood stood; find found found; lose lost lost; give gave given; take took taken;
 make made made; get got got; put put put; say said said; tell told told; think thought thought;
 bring brought brought; buy bought bought; catch caught caught; teach taught taught;
@@ -537,3 +537,57 @@ VEHICLES = ["bus", "car", "train", "boat", "tractor", "bike", "ship", "plane", "
 
 WORKPLACES = ["bakery", "hospital", "school", "farm", "post office", "library", "shop", "station", "museum",
               "fire station", "zoo", "market", "garage", "harbour"]
+
+# ----------------------------------------------------------------------------------------------
+# common words for the loose sentences (grammar/loose.py): everyday English that the plots do
+# not reach, so that a sentence a learner types is not made of words the model never saw
+# ----------------------------------------------------------------------------------------------
+
+COMMON_PEOPLE = """man woman boy girl baby lady gentleman child kid friend neighbour teacher farmer
+baker king queen prince princess giant witch fisherman sailor soldier policeman doctor nurse
+shopkeeper stranger visitor family class crowd team""".split()
+
+COMMON_NOUNS = """house room door window wall floor roof garden gate fence path road street hill
+river lake pond sea beach sand field forest wood tree branch bush grass flower rose leaf rock
+stone mountain cave bridge tower castle village town city farm barn shed yard corner table chair
+bed sofa desk shelf cupboard drawer kitchen bathroom bedroom stairs car bus train boat ship bike
+plane wheel ball box bag basket bottle cup glass plate bowl spoon knife fork pot pan kettle oven
+fire candle lamp light clock bell key lock rope string ribbon paper book letter picture photo
+pen pencil paint brush crayon song story game joke idea name word question answer secret
+present gift prize treasure coin money ticket map hole nest web egg feather tail wing paw
+hand foot head face nose mouth ear eye tooth hair arm leg knee finger back heart voice sun
+moon star sky cloud rain snow wind storm ice water milk bread cake apple orange banana carrot
+potato soup tea juice sandwich cookie biscuit sweet lunch dinner breakfast supper party school
+lesson holiday morning afternoon evening night day week year time minute hour noise smell
+sound shadow mess hat coat shoe boot sock dress shirt scarf glove button pocket blanket pillow
+towel toy doll kite drum puzzle shell dog cat horse cow pig sheep goat hen duck rabbit mouse
+bird fish frog bee fly butterfly spider snail worm owl fox wolf bear lion tiger elephant monkey
+snake turtle squirrel deer donkey puppy kitten pony chick lamb""".split()
+
+COMMON_TRANSITIVE = """see watch find lose take give bring carry hold drop throw catch kick push pull
+open close shut fill empty wash clean cook bake eat drink taste smell hear touch feel want need
+like love hate help call ask tell show teach meet visit follow chase miss break fix mend build
+make draw paint write read count pick buy sell borrow keep hide share send pack wrap carry move
+climb cross leave fetch grab hug kiss feed wake dig plant pour cut fold tie""".split()
+
+COMMON_INTRANSITIVE = """go come walk run jump hop skip swim fly sit stand lie sleep wake laugh smile
+cry shout sing dance play wait listen look stop start rest hide fall slip shiver sneeze cough
+yawn giggle whisper wave nod clap stay leave arrive return hurry rush wander float sink melt
+shine glow grow win lose learn think dream wish pray agree""".split()
+
+COMMON_ADJECTIVES = """big small little tiny huge tall short long old young new good bad nice kind
+mean happy sad angry cross scared brave clever silly funny quiet loud noisy busy lazy hungry
+thirsty tired sleepy cold hot warm cool wet dry dirty clean soft hard heavy light dark bright
+fast slow strong weak rich poor pretty ugly beautiful lovely strange special empty full open
+shut broken real wild sweet sour fresh round flat sharp smooth rough thick thin deep safe
+sick well sorry careful gentle red blue green yellow brown white black pink grey purple""".split()
+
+COMMON_PLACES = """the park|the garden|the kitchen|the house|the school|the shop|the farm|the beach|the
+woods|the river|the lake|the hill|the village|the town|the zoo|the library|the forest|the field|
+the yard|the street|the sea|the pond|the barn|the attic|the cellar|the bedroom|the playground|
+the market|the station|the castle|the bridge|the cave|the sky|bed|town|school|home""".replace("\n", "").split("|")
+
+COMMON_TIMES = """One day|The next day|That night|In the morning|In the afternoon|In the evening|
+After lunch|After dinner|After school|Before breakfast|Before bed|At last|Later|Soon|Then|Once|
+Long ago|Every morning|Every night|On Sunday|On Monday|On Saturday|In the summer|In the winter|
+Last week|Yesterday|Today|All day|At night|Suddenly""".replace("\n", "").split("|")

@@ -124,9 +124,11 @@ def _eval_lines(name: str) -> list[list[str]]:
 
 
 def name_probes(model: Mistral) -> dict:
-    """data/eval/names.txt: hand-written passages that say a name again; top-1 among the first
-    pieces of every name of the file (after a space or after a quote mark) at the position before
-    the name, and the cross-entropy of the name's first piece."""
+    """data/eval/names.txt: hand-written passages that say a name again. At the position before
+    the name, two scores of the name's first piece: top-1 among the passage's own cast where it has
+    two names or more (each cast name's first piece as it would be written there, after a space or
+    after a quote mark), top-1 among the first pieces of every name of
+    the file (a harder pool), and its cross-entropy over all 32000 tokens."""
     tok = model.tokenizer
     probes = [(line[0], line[1].split(",")) for line in _eval_lines("names.txt")]
     pool = set()
@@ -134,17 +136,21 @@ def name_probes(model: Mistral) -> dict:
         for n in cast:
             pool.add(tok.encode(n, bos=False)[0])                      # '▁Max', after a space
             pool.add(tok.encode('"' + n, bos=False)[1])                # 'Max', right after a quote
-    right, ces = [], []
-    for text, _ in probes:
+    in_cast, in_pool, ces = [], [], []
+    for text, cast in probes:
         prompt, answer = text.split("[", 1)
         full = tok.encode(prompt + answer.split("]", 1)[0])
         i = next(i for i in range(1, len(full)) if tok.decode(full[:i]).strip() == prompt.strip())
         row = model.forward(np.array(full[:i], dtype=np.int64))[-1]                   # [V]
+        own = sorted({tok.encode(prompt + n)[i] for n in cast} | {full[i]})
         cands = sorted(pool | {full[i]})
-        right.append(cands[int(np.argmax(row[cands]))] == full[i])
+        if len(cast) > 1:                                                            # else trivially right
+            in_cast.append(own[int(np.argmax(row[own]))] == full[i])
+        in_pool.append(cands[int(np.argmax(row[cands]))] == full[i])
         ces.append(float(cross_entropy(row[None], np.array([full[i]]))[0]))
-    return {"probes": len(probes), "top1": float(np.mean(right)), "ce": float(np.mean(ces)),
-            "candidates": len(pool)}
+    return {"probes": len(probes), "top1_cast": float(np.mean(in_cast)), "top1": float(np.mean(in_pool)),
+            "ce": float(np.mean(ces)), "candidates": len(pool),
+            "cast_probes": len(in_cast)}
 
 
 def name_pairs(model: Mistral, max_tokens: int = 60) -> dict:

@@ -137,7 +137,7 @@ def gguf_tokenizer(path):
     from ..errors import MinimistralError
     from ..guards.textio import show
     from ..tokenizer import Tokenizer
-    from .gguf import BOOL, FLOATS, INTS, STRING, meta, meta_array, read_gguf
+    from .gguf_format import BOOL, FLOATS, INTS, STRING, meta, meta_array, read_gguf
 
     path = Path(path)
     where = show(path)

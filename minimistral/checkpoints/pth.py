@@ -197,8 +197,8 @@ def read_pth(path) -> dict[str, StoredTensor]:
     return tensors
 
 
-# What zipfile raises for a damaged archive: its own BadZipFile, but also NotImplementedError for a
-# "version needed" it does not know (one flipped byte: "zip file version 11.2"), RuntimeError for
+# What zipfile raises for a damaged archive: its own BadZipFile, but also a RuntimeError subclass
+# for a "version needed" it does not know (one flipped byte: "zip file version 11.2"), RuntimeError for
 # encryption, struct.error for a short record, zlib.error, EOFError, OSError, ValueError ...
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError, OSError, ValueError,
               OverflowError, struct.error, zlib.error)

@@ -5,7 +5,7 @@
 What llama.cpp's converter writes for a Mistral, with llama.cpp's own writer (gguf.GGUFWriter)
 and quantizer (gguf.quants.quantize):
 
-- architecture "llama", the llama.* hyper-parameters, tensor names as in gguf.py;
+- architecture "llama", the llama.* hyper-parameters, tensor names as in names.py;
 - q and k rows in the interleaved RoPE order (the native order: HF checkpoints are put back in
   it with the layout's output permutation, names.hf_rope_perm);
 - 1-D tensors (the norms) in F32, as llama.cpp keeps them, every matrix in the chosen type

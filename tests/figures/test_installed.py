@@ -24,7 +24,8 @@ def test_a_wheel_installed_elsewhere_draws_every_figure(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     py = venv / "bin" / "python"
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "MPLBACKEND": "Agg"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}     # only the venv's own copy
+    env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", MPLBACKEND="Agg")
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(src)],
                    check=True, env=env, cwd=tmp_path)
     where = subprocess.run([str(py), "-c", "import minimistral; print(minimistral.__file__)"],

@@ -3,7 +3,7 @@
 A story has a hero (a girl or a boy with a name), a pet (an animal with a name), a friend met
 on the way, places, things, actions and dialogue in quotes. The names are introduced in the
 first sentences and come back at the end, often a hundred tokens later, so predicting them
-needs more reach than one window of W = 16 tokens (paper section 2: k layers reach k x W back).
+needs more reach than one window of W = 16 tokens (receptive_field.py: k layers reach k (W - 1) back).
 The paper's example sentence (Fig. 1 and Fig. 3) is one of the templates:
 
     story(0, 20)  ->  'One day, a girl named Chloe woke up early. Her best friend was a sheep

@@ -36,20 +36,20 @@ def sources() -> dict[str, str]:
 # A phrase that must not appear anywhere: (name, regex, why).
 PHRASES = [
     ("lookahead break-even", r"27\s*(?:-|–|to)\s*41\s*%",
-     "benchmarks/RESULTS.md: lookahead pays on the 7B shapes from about 22, 23, 36 % accepted "
-     "guesses for k = 2, 4, 7"),
+     ("benchmarks/RESULTS.md: lookahead pays on the 7B shapes from about 22, 23, 36 % accepted "
+      "guesses for k = 2, 4, 7")),
     ("bf16 attributed to the paper", r"(?i)(?:as\s+)?the\s+paper\s+counts|paper's\s+bf16",
-     "the paper says only that the rolling buffer 'reduces the cache memory usage by 8x'; "
-     "it names no dtype and no bytes"),
+     ("the paper says only that the rolling buffer 'reduces the cache memory usage by 8x'; "
+      "it names no dtype and no bytes")),
     ("trained context", r"(?i)trained\s+(?:with\s+a\s+)?context|training\s+context",
      "Table 1 lists context_len 8192; the paper never says what length training used"),
     ("reach k x W", r"(?i)\bk\s*(?:x|×|\*|\\times)\s*W\s+(?:positions\s+|tokens\s+)?back",
-     "k layers reach k (W - 1) positions back (receptive_field.py); k x W is the paper's count "
-     "with W + 1 keys"),
+     ("k layers reach k (W - 1) positions back (receptive_field.py); k x W is the paper's count "
+      "with W + 1 keys")),
     ("t = W has more than W keys before it",
      r"(?i)more\s+than\s+\$?W\$?\s+keys\s+before\s+it,?\s+\$?t\s*=\s*W(?!\s*\+)",
-     "query W has exactly W keys before it (masks.py: 0 <= q - k < W); it is the first whose "
-     "causal row, W + 1 keys with itself, exceeds the window"),
+     ("query W has exactly W keys before it (masks.py: 0 <= q - k < W); it is the first whose "
+      "causal row, W + 1 keys with itself, exceeds the window")),
     ("T/(2W) presented as the 16K ratio",
      r"(?i)tends\s+to\s+\$?T\s*/\s*\(2W\)\$?:\s*2\s+at\s+16K|2\s+at\s+16K\s+asymptotically",
      "the count at 16K is 2.29x; T/(2W) is only its limit for T >> W, not the paper's 2x"),
@@ -60,12 +60,12 @@ PHRASES = [
 PARAGRAPH_RULES = [
     ("Fig. 2's W = 3 is the body text's, against its caption",
      r"(?i)body\s+text[^.]*\$?W\s*=\s*3|\$?W\s*=\s*3\$?[^.]*body\s+text", r"(?i)caption",
-     "Fig. 2's caption says 'The cache has a fixed size of W = 4'; only the body text of "
-     "section 2 says the figure is 'for W = 3'"),
+     ("Fig. 2's caption says 'The cache has a fixed size of W = 4'; only the body text of "
+      "section 2 says the figure is 'for W = 3'")),
     ("3.0x training speed-up is a median of ratios", r"608\D[^\n]*182|608\s+vs\s+182",
      r"(?i)median",
-     "benchmarks/RESULTS.md: 608 and 182 tokens/s are medians; 3.03 is the median of the "
-     "per-repeat ratios, while 608 / 182 = 3.34"),
+     ("benchmarks/RESULTS.md: 608 and 182 tokens/s are medians; 3.03 is the median of the "
+      "per-repeat ratios, while 608 / 182 = 3.34")),
 ]
 
 

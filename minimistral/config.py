@@ -37,7 +37,7 @@ class ModelArgs:
     n_heads: int = 32               # H
     n_kv_heads: int = 8             # K
     sliding_window: int | None = 4096  # W; None = full causal attention (v0.2, v0.3)
-    context_len: int = 8192         # the trained context length (Table 1)
+    context_len: int = 8192         # context length (Table 1; the paper gives no training length)
     vocab_size: int = 32000         # V
     norm_eps: float = 1e-5          # RMSNorm epsilon (released config)
     rope_theta: float = 10000.0     # RoPE base (v0.1; 1e6 for v0.2 and v0.3)

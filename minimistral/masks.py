@@ -5,9 +5,10 @@ One rule covers all three: a query at position q sees the key at position k when
     0 <= q - k < W          (exactly W keys, itself included; W = None means no lower bound)
 
 The paper's prose (section 2) says "positions between i - W and i", which read inclusively is
-W + 1 keys; its figures and its rolling buffer of W slots use W. Mistral's code did both: the
-pre-fill mask of mistral-src's one_file_ref.py, torch.triu(..., diagonal=-sliding_window), keeps
-W + 1 keys (reported as mistral-src issue 60), while the release's xFormers path
+W + 1 keys; its figures, the caption of Fig. 1 ("each token can attend to at most W tokens from
+the previous layer (here, W = 3)") and its rolling buffer of W slots use W. Mistral's code did
+both: the pre-fill mask of mistral-src's one_file_ref.py, torch.triu(..., diagonal=-sliding_window),
+keeps W + 1 keys (reported as mistral-src issue 60), while the release's xFormers path
 (make_local_attention(W)) keeps W, as transformers does since its PR 26792 (every attention
 backend in current versions). minimistral keeps W; the history, with sources, is in
 docs/mistral-7b.md §2. The model, the figures and the tests call this same function, so what

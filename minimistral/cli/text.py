@@ -58,7 +58,7 @@ def load_for_text(opts):
 
 
 def warn_past_context(model, n_tokens: int) -> None:
-    """Without a window, positions past the trained context are extrapolation: warn on stderr."""
+    """Without a window, positions past the config's context length are extrapolation: warn on stderr."""
     a = model.args
     if a.sliding_window is None and n_tokens > a.context_len:
         warn(f"{n_tokens} tokens exceed the {a.context_len} positions this model "

@@ -108,7 +108,7 @@ def fig_reach_vs_layer(window: int = 4096, n_layers: int = 32):
     ax.plot(layers, reach, "o-", color="#B03A2E", label=f"composed masks: k x (W - 1), W = {window}")
     ax.plot(layers, prose, ":", color="0.4", linewidth=2,
             label="the paper's k x W (W + 1 keys), hidden under it")
-    ax.axhline(8192, color="#2471A3", linestyle="--", label="trained context length 8192 (Table 1)")
+    ax.axhline(8192, color="#2471A3", linestyle="--", label="context length 8192 (Table 1)")
     ax.annotate(f"{reach[-1]:,} tokens\n(paper: \"approximately 131K\",\nk x W = {n_layers * window:,})",
                 xy=(n_layers, reach[-1]), xytext=(n_layers * 0.6, reach[-1] * 0.3), fontsize=FONT,
                 arrowprops=dict(arrowstyle="->"))

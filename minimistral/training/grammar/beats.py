@@ -7,6 +7,7 @@ from __future__ import annotations
 from .. import words as w
 from .deck import stretch
 from .english import a, inflect, plural
+from .loose import prelude
 from .phrases import activity, conj
 from .teller import Entity, Teller
 
@@ -31,6 +32,8 @@ def opening(t: Teller) -> tuple[Entity, Entity, Entity]:
     kind = t.pick(list(w.PETS))
     pet = t.add(Entity(t.pick(w.PET_NAMES), kind, t.pick(["he", "she"]),
                        [f"{hero.pro('pos')} {kind}", f"the {kind}"], role="pet", p_near=0.3))
+    if t.chance(0.3):
+        prelude(t)
     intro_hero(t, hero)
     intro_pet(t, hero, pet, parent)
     if t.chance(0.5):

@@ -29,6 +29,7 @@ CONNECT = ["because", "so", "but", "and then", "when", "after", "before", "while
 MODALS = ["could", "would", "can", "will", "must", "should", "might"]
 STARTS = ["wanted to", "tried to", "liked to", "had to", "began to", "forgot to", "decided to",
           "did not want to", "loved to", "was going to"]
+OBJECT_PRONOUNS = ["them", "him", "her", "it", "me", "us", "you", "everyone", "something", "nothing"]
 PERSONAL = {"I": "1s", "we": "pl", "you": "pl", "they": "pl", "he": "3s", "she": "3s", "it": "3s"}
 
 
@@ -54,10 +55,10 @@ def noun_phrase(t: Teller, people: bool = False) -> tuple[str, str]:
     return " ".join([det] + adjs + [word]), n
 
 
-def subject(t: Teller) -> tuple[str, str]:
-    """Someone of the story (by name or pronoun), a pronoun, or anybody."""
+def subject(t: Teller, cast: bool = True) -> tuple[str, str]:
+    """Someone of the story (by name or pronoun), a pronoun, or anybody (cast=False: not the story's)."""
     r = t.rng.random()
-    if r < 0.35:
+    if r < 0.35 and cast:
         e = actor(t)
         return t.ref(e), "pl" if e.pronoun == "they" else "3s"
     if r < 0.6:
@@ -103,7 +104,8 @@ def verb(t: Teller, vp: str, agr: str, tense: str = "past") -> str:
 def predicate(t: Teller) -> str:
     """A base-form verb phrase: transitive with an object, intransitive with a place or an adverb."""
     if t.chance(0.55):
-        vp = f"{t.pick(TRANSITIVE)} {noun_phrase(t, people=t.chance(0.2))[0]}"
+        obj = t.pick(OBJECT_PRONOUNS) if t.chance(0.2) else noun_phrase(t, people=t.chance(0.2))[0]
+        vp = f"{t.pick(TRANSITIVE)} {obj}"
         if t.chance(0.3):
             vp += f" {t.pick(w.PREPOSITIONS)} {t.pick(w.COMMON_PLACES)}"
     else:
@@ -119,8 +121,8 @@ def predicate(t: Teller) -> str:
     return vp
 
 
-def clause(t: Teller, tense: str = "past") -> str:
-    subj, agr = subject(t)
+def clause(t: Teller, tense: str = "past", cast: bool = True) -> str:
+    subj, agr = subject(t, cast)
     if t.chance(0.15):                                   # a description: S was (very) ADJ
         deg = t.pick(["", "", "very ", "so ", "too ", "quite ", "not "])
         return f"{subj} {be(agr, tense)} {deg}{t.pick(ADJECTIVES)}"
@@ -182,4 +184,34 @@ def m_loose_truth(t: Teller):                            # Cats like milk. Every
     t.say(text + ".", "loose/general")
 
 
-LOOSE = [m_loose, m_loose, m_loose, m_loose_front, m_loose_there, m_loose_quote, m_loose_truth]
+WONDER = {"Where": ["go", "hide", "sleep", "come from", "be"], "Why": ["cry", "laugh", "stop", "run away", "hide"],
+          "How": ["get there", "know", "get out", "get so big"], "When": ["come back", "wake up", "leave", "stop"],
+          "What": ["want", "need", "see", "find", "say"]}
+
+
+def m_loose_wonder(t: Teller):                           # Where had the cat gone? What a mess it was!
+    np, agr = noun_phrase(t)
+    r = t.rng.random()
+    if r < 0.6:
+        q, verbs = t.pick(list(WONDER.items()))
+        text = f"{q} {t.pick(['did', 'could', 'would'])} {np} {t.pick(verbs)}?"
+        if t.chance(0.4):
+            text = f"{t.pick(['Who', 'What'])} {t.pick(['was', 'had', 'could'])} {t.pick(['in', 'under', 'behind', 'on'])} {np}?"
+    elif r < 0.8:
+        text = f"What {'a ' if agr == '3s' else ''}{t.pick(ADJECTIVES)} {np.split()[-1]} {t.pick(['it was', 'that was', 'they were'])}!"
+    else:
+        text = f"{clause(t)}!"
+    t.say(text, "loose/wonder")
+
+
+def prelude(t: Teller):
+    """One or two loose sentences before anyone of the story is named: a story, like a sentence a
+    learner types, can begin with anything."""
+    for _ in range(t.pick([1, 1, 2])):
+        text = clause(t, "present" if t.chance(0.15) else "past", cast=False)
+        if t.chance(0.3):
+            text = f"{t.pick(w.COMMON_TIMES)}, {text}"
+        t.say(text + ".", "loose/prelude")
+
+
+LOOSE = [m_loose, m_loose, m_loose, m_loose_front, m_loose_there, m_loose_quote, m_loose_truth, m_loose_wonder]

@@ -93,7 +93,8 @@ def verb(t: Teller, vp: str, agr: str, tense: str = "past") -> str:
     if r < 0.7:
         return f"{t.pick(STARTS)} {vp}"
     if r < 0.78:
-        return f"{t.pick(['did not', 'could not', 'would not', 'never'])} {vp if r < 0.76 else inflect(vp, 'past')}"
+        neg = t.pick(["did not", "could not", "would not", "never"])
+        return f"{neg} {inflect(vp, 'past') if neg == 'never' else vp}"
     if r < 0.86:
         return f"{t.pick(['could', 'would', 'might', 'should'])} {vp}"
     if r < 0.93:

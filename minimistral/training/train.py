@@ -71,7 +71,7 @@ class TrainConfig:
     seq_len: int = 512              # T
     corpus_seed: int = 0
     # the optimiser
-    steps: int = 6500
+    steps: int = 6000
     lr: float = 3e-3                # peak learning rate
     min_lr_ratio: float = 0.1       # the cosine ends at lr * min_lr_ratio
     warmup: int = 100               # steps of linear warm-up from 0

@@ -23,14 +23,16 @@ PEOPLE = w.COMMON_PEOPLE + w.JOBS[:12]
 ADJECTIVES = w.COMMON_ADJECTIVES + w.THING_LOOKS + w.PERSON_LOOKS
 TRANSITIVE = w.COMMON_TRANSITIVE
 INTRANSITIVE = w.COMMON_INTRANSITIVE
-OWNERS = ["his", "her", "their", "my", "our", "your"]
+OWNERS = ["their", "my", "our", "your"]          # his / her would point at nobody
 CONNECT = ["because", "so", "but", "and then", "when", "after", "before", "while", "until", "and",
            "although", "as soon as", "if"]
 MODALS = ["could", "would", "can", "will", "must", "should", "might"]
 STARTS = ["wanted to", "tried to", "liked to", "had to", "began to", "forgot to", "decided to",
           "did not want to", "loved to", "was going to"]
-OBJECT_PRONOUNS = ["them", "him", "her", "it", "me", "us", "you", "everyone", "something", "nothing"]
-PERSONAL = {"I": "1s", "we": "pl", "you": "pl", "they": "pl", "he": "3s", "she": "3s", "it": "3s"}
+# no he / she / him / her here: those always mean someone of the story (Teller.ref decides), so a
+# pronoun never points at nobody
+OBJECT_PRONOUNS = ["them", "me", "us", "you", "everyone", "something", "nothing", "everything"]
+PERSONAL = {"I": "1s", "we": "pl", "you": "pl", "they": "pl", "everyone": "3s", "nobody": "3s"}
 
 
 def noun_phrase(t: Teller, people: bool = False) -> tuple[str, str]:

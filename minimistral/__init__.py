@@ -40,9 +40,18 @@ def load(path, progress=None, sliding_window=None) -> Mistral:
 
 
 DEFAULT_MODEL = _Path(__file__).parent / "data" / "story-mistral"
+DEFAULT_INSTRUCT = _Path(__file__).parent / "data" / "story-mistral-instruct"   # an adapter over DEFAULT_MODEL
 
 
-def load_default(progress=None) -> Mistral:
+def default_chat_model() -> tuple[_Path, str]:
+    """(directory, 'instruct' or 'story'): the shipped model `minimistral chat` uses without --model,
+    the instruct adapter when it ships (training/instruct.py), else the story model."""
+    if (DEFAULT_INSTRUCT / "adapter.json").exists():
+        return DEFAULT_INSTRUCT, "instruct"
+    return DEFAULT_MODEL, "story"
+
+
+def load_default(progress=None, instruct: bool = False) -> Mistral:
     """The small Mistral that ships in the package, trained by minimistral on its own stories.
 
     4 layers, D = 128, 8 query heads on 2 kv heads, window W = 16, the real 32000-token tokenizer;
@@ -51,11 +60,20 @@ def load_default(progress=None) -> Mistral:
         model = minimistral.load_default()
         ids = model.tokenizer.encode("The cat sat on the mat and saw the dog go to the")
         model.tokenizer.decode(model.generate(ids, max_tokens=2))      # greedy: 'garden.'
+
+    ``instruct=True``: the same model instruction-tuned to answer questions about short stories
+    in the [INST] template (training/instruct.py), loaded as the story model plus the tensors
+    the fine-tuning changed (checkpoints/adapter.py); MinimistralError if none ships yet.
     """
+    if instruct:
+        if not (DEFAULT_INSTRUCT / "adapter.json").exists():
+            raise MinimistralError(f"no instruct model ships with this minimistral ({DEFAULT_INSTRUCT} is "
+                                   f"missing); make one with `minimistral finetune --out DIR` and load DIR.")
+        return load(DEFAULT_INSTRUCT, progress)
     if not (DEFAULT_MODEL / "model.safetensors").exists():
         raise MinimistralError(f"the shipped model is missing from {DEFAULT_MODEL}; reinstall minimistral.")
     return load(DEFAULT_MODEL, progress)
 
 
 __all__ = ["ModelArgs", "Mistral", "MinimistralError", "Tokenizer", "GUARDRAIL_PROMPT", "load", "load_default",
-           "__version__"]
+           "default_chat_model", "__version__"]

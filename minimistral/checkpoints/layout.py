@@ -7,6 +7,8 @@ Two layouts are released (docs/mistral-7b.md §5):
     GGUF    one llama.cpp .gguf file (or a directory holding one), see gguf.py
 
 export.py writes checkpoints in the HF layout with the same maps run backwards (to_hf).
+An adapter directory (adapter.py: the tensors a fine-tuning changed, and the base it names)
+opens as its base with those tensors in place.
 
 Everything is renamed to the native names (``layers.0.attention.wq.weight`` ...), which model.py
 uses. HF checkpoints store the rows of wq and wk permuted for their "rotate_half" RoPE; rather
@@ -45,8 +47,9 @@ def read_json(path: Path) -> dict:
 
 
 def detect_layout(directory: Path) -> str:
-    """'hf', 'native', 'pth' or 'gguf' (a .gguf file, or a directory holding one and no other
-    layout); raises MinimistralError naming what is wrong or unsupported."""
+    """'hf', 'native', 'pth', 'gguf' (a .gguf file, or a directory holding one and no other
+    layout) or 'adapter' (adapter.json: changed tensors over a base, adapter.py); raises
+    MinimistralError naming what is wrong or unsupported."""
     k = kind(directory)
     if k == "missing":
         raise MinimistralError(f"model directory {show(directory)} does not exist.")
@@ -61,6 +64,8 @@ def detect_layout(directory: Path) -> str:
         raise MinimistralError(f"cannot list the model directory {show(directory)}: {e.strerror}.") from None
     if not names:
         raise MinimistralError(f"model directory {directory} is empty; download the checkpoint into it.")
+    if "adapter.json" in names:            # a fine-tuning's changed tensors over a base (adapter.py)
+        return "adapter"
     # The v0.3 repository ships both layouts side by side; a download may hold either or both.
     hf_weights = any(n.endswith(".safetensors") and n != "consolidated.safetensors" for n in names)
     if "params.json" in names and "consolidated.safetensors" in names and not hf_weights:
@@ -116,6 +121,11 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
     """(args, weights, layout) for a checkpoint directory of any supported layout."""
     directory = Path(directory)
     layout = detect_layout(directory)
+    if layout == "adapter":
+        from .adapter import open_adapter
+
+        args, weights, _ = open_adapter(directory)
+        return args, weights, layout
     if layout == "gguf":                 # llama.cpp's one file: rows already in the native order
         return (*open_gguf(gguf_file(directory)), layout)
     if layout == "hf":

@@ -2,10 +2,12 @@
 
     minimistral demo                      the paper's sentence through the shipped trained model
     minimistral figures [--out DIR]       redraw every figure (default: figures/)
-    minimistral info --model DIR          what a checkpoint is: layout, config, size, RAM, tokenizer
+    minimistral info [--model DIR]        what a checkpoint is: layout, config, size, RAM, tokenizer
     minimistral generate [--model DIR] --prompt TEXT    stream a continuation (default: the shipped model)
-    minimistral chat --model DIR [--system TEXT | --guardrail]   multi-turn, rolling cache kept
+    minimistral chat [--model DIR] [--system TEXT | --guardrail]   multi-turn, rolling cache kept
+                                          (default: the shipped instruct model, else the story model)
     minimistral train --out DIR [--steps N --seed S ...]   train a tiny Mistral on generated stories
+    minimistral finetune [--base DIR] --out DIR [--steps N ...]   instruction-tune it, write an adapter
     minimistral quantize --type q8_0 SRC OUT.gguf   write a checkpoint as a llama.cpp GGUF file
 
 Errors a user can cause (MinimistralError) become one line on stderr and exit code 2;
@@ -17,7 +19,7 @@ the command has produced output, so an error is never preceded by them; every me
 printed through textio.show, so no file or tensor name can put a control character on the terminal.
 
 Each command is a module here with ``run(opts)`` and ``add_options(parser)``: demo.py, figures.py,
-info.py, generate.py, chat.py (those two share text.py), train.py, quantize.py; output.py holds
+info.py, generate.py, chat.py (those two share text.py), train.py, finetune.py, quantize.py; output.py holds
 the messages.
 """
 
@@ -32,7 +34,7 @@ import warnings
 
 from ..errors import MinimistralError
 from ..guards.textio import show
-from . import chat, demo, figures, generate, info, quantize, train
+from . import chat, demo, figures, finetune, generate, info, quantize, train
 from .output import _warnings, flush_warnings, say, warn
 
 EXIT_PIPE = 128 + getattr(signal, "SIGPIPE", 13)   # 141: the reader closed our stdout pipe
@@ -42,10 +44,14 @@ WRITE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno
 COMMANDS = {
     "demo": (demo, "the paper's example sentence through the shipped trained model, step by step"),
     "figures": (figures, "redraw every figure (the paper's, the shipped model's, the experiments') as PNGs"),
-    "info": (info, "describe a checkpoint: layout, config, parameters, size, RAM, window, tokenizer"),
+    "info": (info, "describe a checkpoint (default: the shipped models): layout, config, parameters, size, "
+                   "RAM, window, tokenizer"),
     "generate": (generate, "continue a prompt (default: the shipped story model), streaming the text"),
-    "chat": (chat, "multi-turn chat with an instruct checkpoint ([INST] template), cache kept across turns"),
+    "chat": (chat, "multi-turn chat with an instruct checkpoint ([INST] template), cache kept across turns "
+                   "(default: the shipped instruct model)"),
     "train": (train, "train a tiny Mistral in NumPy on generated stories, write an HF checkpoint"),
+    "finetune": (finetune, "instruction-tune a checkpoint in NumPy on generated questions about stories, "
+                           "write the changed tensors as an adapter"),
     "quantize": (quantize, "write a checkpoint as a llama.cpp GGUF file (q8_0, q4_0 or f16), read back and checked"),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from ..guards.textio import show
 from .output import human
@@ -10,17 +11,33 @@ from .text import check_window
 
 
 def run(opts) -> int:
-    """Describe a checkpoint directory without running it."""
-    from pathlib import Path
+    """Describe a checkpoint directory without running it; without --model, the shipped models."""
+    from .. import DEFAULT_MODEL, default_chat_model
+    from .output import say
 
+    check_window(opts.window)
+    if opts.model is not None:
+        return describe(opts.model, opts.window)
+    chat_model, kind = default_chat_model()
+    say("no --model given: describing the models that ship with minimistral: the story model "
+        "(`generate`'s default)" + (" and the instruct model (`chat`'s default)." if kind == "instruct"
+                                    else "; no instruct model ships yet, so `chat` uses it too."), "note")
+    describe(DEFAULT_MODEL, opts.window)
+    if kind == "instruct":
+        print()
+        describe(chat_model, opts.window)
+    return 0
+
+
+def describe(model, window=None) -> int:
+    """Print what the checkpoint at ``model`` is, one line per aspect."""
     from ..checkpoints.layout import find_tokenizer, open_checkpoint
     from ..gqa import kv_cache_bytes
 
-    check_window(opts.window)
-    args, weights, layout = open_checkpoint(opts.model)
-    if opts.window is not None:
-        args = args.replace(sliding_window=opts.window)
-    tok = find_tokenizer(opts.model)
+    args, weights, layout = open_checkpoint(model)
+    if window is not None:
+        args = args.replace(sliding_window=window)
+    tok = find_tokenizer(model)
     files = sorted({t.path for t in weights.tensors.values()})
     on_disk = sum(Path(p).stat().st_size for p in files)
     n_params = sum(math.prod(t.shape) for name, t in weights.tensors.items()
@@ -32,17 +49,19 @@ def run(opts) -> int:
                "native": "Mistral native (params.json + consolidated.safetensors)",
                "pth": "Mistral native (params.json + consolidated.00.pth, read without torch)",
                "gguf": "GGUF (llama.cpp), quantized blocks dequantized where they are used"}
-    window = (f"{args.sliding_window} (sliding window attention{', from --window' if opts.window else ''})"
-              if args.sliding_window else
-              "none in the file: full causal attention assumed (--window W sets one; 7B v0.1 used 4096)"
-              if layout == "gguf" else "none (full causal attention)")
-    print(f"checkpoint : {show(Path(opts.model))}")
+    window_text = (f"{args.sliding_window} (sliding window attention{', from --window' if window else ''})"
+                   if args.sliding_window else
+                   "none in the file: full causal attention assumed (--window W sets one; 7B v0.1 used 4096)"
+                   if layout == "gguf" else "none (full causal attention)")
+    if layout == "adapter":
+        layouts["adapter"] = adapter_layout(Path(model))
+    print(f"checkpoint : {show(Path(model))}")
     print(f"layout     : {layouts[layout]}")
     print(f"files      : {', '.join(show(Path(p).name) for p in files)}")
     print(f"config     : dim={args.dim} n_layers={args.n_layers} head_dim={args.head_dim} "
           f"hidden_dim={args.hidden_dim} n_heads={args.n_heads} n_kv_heads={args.n_kv_heads} "
           f"vocab_size={args.vocab_size} norm_eps={args.norm_eps:g} rope_theta={args.rope_theta:g}")
-    print(f"window     : {window}")
+    print(f"window     : {window_text}")
     print(f"parameters : {n_params:,} (config implies {args.n_params():,})")
     print(f"weights    : {human(weights.nbytes())} as {'/'.join(dtypes)}; {human(on_disk)} on disk, "
           f"memory-mapped (page cache, not copied)")
@@ -61,8 +80,20 @@ def run(opts) -> int:
     return 0
 
 
+def adapter_layout(directory) -> str:
+    """The layout line of an adapter: what it changes, over which base."""
+    from ..checkpoints.adapter import read_adapter_json, resolve_base
+
+    meta = read_adapter_json(directory)
+    rows = len(meta.get("embedding_rows") or [])
+    return (f"minimistral adapter (adapter.json + adapter.safetensors): {len(meta['tensors'])} tensors"
+            f"{f' and {rows} embedding rows' if rows else ''} changed by fine-tuning, over the base "
+            f"{show(resolve_base(meta.get('base'), Path(directory)))}")
+
+
 def add_options(p) -> None:
     from .text import add_window_option
 
-    p.add_argument("--model", required=True, metavar="DIR", help="checkpoint directory or GGUF file")
+    p.add_argument("--model", default=None, metavar="DIR",
+                   help="checkpoint directory or GGUF file; default: the models that ship with minimistral")
     add_window_option(p)

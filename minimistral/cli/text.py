@@ -41,12 +41,8 @@ def load_for_text(opts):
     for name in ("prompt", "system"):                 # text in: one policy (textio.checked_text)
         if getattr(opts, name, None) is not None:
             setattr(opts, name, checked_text(getattr(opts, name), f"--{name}"))
-    if opts.model is None:                  # generate without --model: the shipped trained model
-        from .. import DEFAULT_MODEL
-
-        opts.model = str(DEFAULT_MODEL)
-        say("no --model given: using the small story model that ships with minimistral (trained by "
-            "`minimistral train`; it knows simple English stories, nothing else).", "note")
+    if opts.model is None:                  # no --model: a model that ships with minimistral
+        opts.model = str(shipped_model(chat=hasattr(opts, "guardrail")))
     check_lookahead(opts.lookahead)
     layout = detect_layout(Path(opts.model))
     if find_tokenizer(opts.model) is None:
@@ -55,6 +51,29 @@ def load_for_text(opts):
     model = load_with_progress(opts.model, opts.window)
     warn_window(layout, model.args, opts.window)
     return model, model.tokenizer
+
+
+STORY_NOTE = ("the small story model that ships with minimistral (trained by `minimistral train`; it "
+              "knows simple English stories, nothing else)")
+INSTRUCT_NOTE = ("the small instruct model that ships with minimistral (the story model fine-tuned by "
+                 "`minimistral finetune` to answer questions about short stories; nothing else)")
+
+
+def shipped_model(chat: bool = False):
+    """The directory of the shipped model a command uses without --model, said in a note on stderr:
+    the story model; for chat the instruct model when one ships (minimistral.default_chat_model)."""
+    from .. import DEFAULT_MODEL, default_chat_model
+
+    if not chat:
+        say(f"no --model given: using {STORY_NOTE}.", "note")
+        return DEFAULT_MODEL
+    directory, kind = default_chat_model()
+    if kind == "instruct":
+        say(f"no --model given: using {INSTRUCT_NOTE}.", "note")
+    else:
+        say(f"no --model given: using {STORY_NOTE}; no instruct model ships yet, so it continues the "
+            f"[INST] template as a story rather than answering.", "note")
+    return directory
 
 
 def warn_past_context(model, n_tokens: int) -> None:
@@ -136,8 +155,10 @@ def add_window_option(p) -> None:
 
 def add_model_options(p, chat: bool = False) -> None:
     if chat:
-        p.add_argument("--model", required=True, metavar="DIR",
-                       help="checkpoint directory (HF or Mistral layout) or GGUF file")
+        p.add_argument("--model", default=None, metavar="DIR",
+                       help="checkpoint directory (HF or Mistral layout, or a fine-tuning's adapter) or GGUF "
+                            "file; default: the instruct model that ships with minimistral, or the story "
+                            "model while none ships")
     else:
         p.add_argument("--model", default=None, metavar="DIR",
                        help="checkpoint directory (HF or Mistral layout) or GGUF file; default: the small "

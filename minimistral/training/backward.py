@@ -43,7 +43,7 @@ from ..checkpoints.names import expected_shapes
 from ..errors import MinimistralError
 from ..fast import band
 from ..gqa import softmax
-from ..guards.values import check_tokens
+from ..guards.values import check_tokens, describe
 from ..masks import sliding_window_mask
 from ..model import Mistral, NonFiniteError, rms_norm, silu
 from ..rope import apply_rope, rope_angles
@@ -328,7 +328,7 @@ def _buffer(name: str, shape: tuple) -> np.ndarray:
     return _scratch[name]
 
 
-def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray, bias=None):
+def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray, bias=None, weights=None):
     """Mean cross-entropy of logits = x @ w_out.T against targets, and its gradients.
 
     x [M, D] (the normed final states of the M positions that have a next token), targets [M],
@@ -338,6 +338,10 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray, 
     With probs = softmax(logits), dloss/dlogits = (probs - onehot(target)) / M: the logit of the
     right token is pushed up, every other down in proportion to its probability. Rows go in
     chunks, each chunk's logits overwritten in place by its gradient.
+
+    ``weights`` [M] (>= 0, not all 0), if given, make it a weighted mean: loss = sum(w ce) / sum(w)
+    and dloss/dlogits = w (probs - onehot) / sum(w); 0/1 weights are the mean over the rows
+    marked 1 (torch's cross_entropy with ignore_index on the rest).
     """
     M, D = x.shape
     V = w_out.shape[0]
@@ -346,7 +350,11 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray, 
     dw_part = _buffer("dw_out", (V, D))
     dx = np.empty((M, D), dtype=np.float32)
     dw_out = np.empty((V, D), dtype=np.float32)
-    inv_m = np.float32(1.0 / M)
+    if weights is None:
+        inv_m, count = np.float32(1.0 / M), M          # every row: 1/M
+    else:
+        count = float(np.sum(weights, dtype=np.float64))
+        inv_m = (np.asarray(weights, dtype=np.float64) / count).astype(np.float32)   # [M]: w / sum(w)
     total = 0.0
     for start in range(0, M, rows):
         xc, tc = x[start:start + rows], targets[start:start + rows]             # [R, D], [R]
@@ -361,21 +369,27 @@ def output_loss_backward(x: np.ndarray, targets: np.ndarray, w_out: np.ndarray, 
             target_logit -= bias[tc]
         np.exp(logits, out=logits)                                               # [R, V]
         sums = logits.sum(axis=1, dtype=np.float32)                              # [R]
-        total += float(np.sum(np.log(sums) - target_logit, dtype=np.float64))    # -log p(target)
-        logits *= (inv_m / sums)[:, None]                                        # probs / M
-        logits[np.arange(R), tc] -= inv_m                                        # (probs - onehot) / M
+        ce = np.log(sums) - target_logit                                         # [R]: -log p(target)
+        if weights is None:
+            total += float(np.sum(ce, dtype=np.float64))
+            scale = inv_m                                                        # 1/M
+        else:
+            scale = inv_m[start:start + rows]                                    # [R]: w / sum(w)
+            total += float(np.sum(weights[start:start + rows] * ce.astype(np.float64)))
+        logits *= (scale / sums)[:, None]                                        # probs / M
+        logits[np.arange(R), tc] -= scale                                        # (probs - onehot) / M
         np.matmul(logits, w_out, out=dx[start:start + rows])                     # [R, V] -> [R, D]
         if start == 0:
             np.matmul(logits.T, xc, out=dw_out)                                  # [V, R] @ [R, D]
         else:                                    # dw_out is the sum over chunks
             np.matmul(logits.T, xc, out=dw_part)                                 # [V, R] @ [R, D]
             dw_out += dw_part
-    return total / M, dx, dw_out
+    return total / count, dx, dw_out
 
 
 # ---- the whole pass ------------------------------------------------------------------------------
 
-def loss_and_grads(model: Mistral, tokens, output_bias=None):
+def loss_and_grads(model: Mistral, tokens, output_bias=None, loss_mask=None):
     """(loss, grads): the mean next-token cross-entropy (nats) of tokens and its gradients.
 
     tokens [T] or [B, T] (B sequences of equal length, each at positions 0..T-1); the loss is
@@ -388,10 +402,18 @@ def loss_and_grads(model: Mistral, tokens, output_bias=None):
         loss     -> about log(V) = 10.37 for a random model
 
     ``output_bias`` [V], if given, is a fixed term added to the logits (training/vocab.py).
+
+    ``loss_mask`` [T] or [B, T], if given, weighs each prediction by the token it predicts:
+    loss_mask[b, t] >= 0 weighs -log p(tokens[b, t] | tokens[b, :t]) (column 0 predicts nothing
+    and is ignored), and the loss is sum(mask * ce) / sum(mask). A 0/1 mask is the mean over the
+    tokens marked 1, e.g. only an answer's tokens in instruction tuning (training/instruct.py),
+    as torch's cross_entropy with ignore_index=-100 on the others; rows marked 0 skip the
+    output layer altogether.
     """
     a = model.args
     ids = check_tokens(tokens, a.vocab_size, batched=True)                      # [B, T]
     B, T = ids.shape
+    weights = None if loss_mask is None else check_loss_mask(loss_mask, ids.shape)  # [M] float32
     N, D, eps = B * T, a.dim, a.norm_eps
     c = Pass.of(model, B, T)
     W = c.W
@@ -406,7 +428,15 @@ def loss_and_grads(model: Mistral, tokens, output_bias=None):
 
     # Only positions 0..T-2 have a next token; the last position's logits are never needed.
     rows = xn.reshape(B, T, D)[:, :-1].reshape(B * (T - 1), D)                   # [M = B*(T-1), D]
-    loss, drows, grads_out = output_loss_backward(rows, ids[:, 1:].reshape(-1), W["output.weight"], output_bias)
+    targets = ids[:, 1:].reshape(-1)                                             # [M]
+    if weights is None:
+        loss, drows, grads_out = output_loss_backward(rows, targets, W["output.weight"], output_bias)
+    else:                      # only the weighted rows reach the output layer; the others get dx = 0
+        keep = np.flatnonzero(weights)                                           # [M'] row numbers
+        loss, dkept, grads_out = output_loss_backward(rows[keep], targets[keep], W["output.weight"],
+                                                      output_bias, weights[keep])
+        drows = np.zeros_like(rows)                                              # [M, D]
+        drows[keep] = dkept
     if not np.isfinite(loss):
         raise NonFiniteError(f"the training loss is {loss}; the weights have diverged "
                              f"(lower the learning rate).")
@@ -422,6 +452,26 @@ def loss_and_grads(model: Mistral, tokens, output_bias=None):
     # (a token seen n times collects n contributions; unseen rows get 0).
     grads["tok_embeddings.weight"] = embedding_backward(ids.reshape(N), dh, W["tok_embeddings.weight"].shape)
     return loss, {name: grads[name] for name in W}
+
+
+def check_loss_mask(mask, shape: tuple) -> np.ndarray:
+    """A loss mask of the tokens' shape [B, T] (or [T] for B = 1) as float32 weights [B*(T-1)]
+    of the predicted tokens (column 0 dropped), or MinimistralError saying what is wrong."""
+    try:
+        m = np.asarray(mask, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MinimistralError(f"loss_mask must be an array of numbers >= 0, got {describe(mask)}.") from None
+    if m.ndim == 1 and shape[0] == 1:
+        m = m[None]
+    if m.shape != tuple(shape):
+        raise MinimistralError(f"loss_mask has shape {m.shape} but the tokens {tuple(shape)}; "
+                               f"give one weight per token.")
+    m = m[:, 1:]
+    if not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise MinimistralError("loss_mask must hold finite numbers >= 0 (1 = train on this token, 0 = not).")
+    if not np.any(m > 0):
+        raise MinimistralError("loss_mask marks no token after the first; there is nothing to learn from.")
+    return m.reshape(-1).astype(np.float32)
 
 
 def embedding_backward(ids: np.ndarray, dh: np.ndarray, shape: tuple) -> np.ndarray:

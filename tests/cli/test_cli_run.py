@@ -113,7 +113,7 @@ def test_demo_walks_the_sentence_through_the_trained_model(capsys):
 
 
 @pytest.mark.parametrize("argv, word", [
-    (["chat"], "--model"),
+    (["chat", "--model", ""], "--model"),
     (["generate", "--model", "{tiny}", "--prompt", "x", "--temperature", "-1"], "temperature"),
     (["generate", "--model", "{tiny}", "--prompt", "x", "--top-p", "0"], "top_p"),
     (["generate", "--model", "{tiny}", "--prompt", "x", "--chunk-size", "0"], "chunk_size"),

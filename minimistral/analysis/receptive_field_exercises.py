@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import ModelArgs
-from ..receptive_field import farthest_back, measure_influence, measured_reach, reach_matrix, reach_per_layer
+from ..receptive_field import (
+    farthest_back,
+    measure_influence,
+    measured_reach,
+    reach_matrix,
+    reach_per_layer,
+)
 from ._checking import no_exercise, outcome, whole
 
 EXERCISE_1_W, EXERCISE_1_LAYERS = 5, 5

@@ -231,13 +231,18 @@ def _type_name(type_id: int) -> str:
 MISSING = object()
 
 
+def _absent(where: str, key: str, default, question: str):
+    """The default of a metadata key the file lacks, or the error when there is none."""
+    if default is MISSING:
+        raise MinimistralError(f"{where} has no '{key}'; {question}")
+    return default
+
+
 def meta(file: GGUFFile, key: str, kinds: tuple, default=MISSING):
     """A scalar metadata value of one of the value types `kinds` (strings decoded), or default."""
     where = show(file.path)
     if key not in file.metadata:
-        if default is MISSING:
-            raise MinimistralError(f"{where} has no '{key}'; is it a Mistral (llama architecture) GGUF?")
-        return default
+        return _absent(where, key, default, "is it a Mistral (llama architecture) GGUF?")
     vtype, value = file.metadata[key]
     if vtype not in kinds:
         raise MinimistralError(f"{where}: metadata '{key}' has the wrong type ({_TYPE_NAMES.get(vtype, vtype)}); "
@@ -254,9 +259,7 @@ def meta_array(file: GGUFFile, key: str, kinds: tuple, default=MISSING) -> list:
     """An array's items (of one of the item types `kinds`) as a list, strings decoded."""
     where = show(file.path)
     if key not in file.metadata:
-        if default is MISSING:
-            raise MinimistralError(f"{where} has no '{key}'; is the file complete?")
-        return default
+        return _absent(where, key, default, "is the file complete?")
     vtype, value = file.metadata[key]
     if vtype != ARRAY or (len(value[1]) and value[0] not in kinds):
         raise MinimistralError(f"{where}: metadata '{key}' has the wrong type; the file is corrupt.")

@@ -10,25 +10,13 @@ import copy
 import numpy as np
 import pytest
 from conftest import HAVE_TORCH, requires_transformers
+from small_mistral import ARGS, rel, small_model
 
 import minimistral
 from minimistral import MinimistralError
 from minimistral.analysis.ablation import ablated_logits, head_ablation
 from minimistral.checkpoints.weights import Weights
-from minimistral.config import ModelArgs
 from minimistral.model import Mistral
-from minimistral.training.init import random_weights
-
-ARGS = ModelArgs(dim=32, n_layers=3, head_dim=8, hidden_dim=64, n_heads=4, n_kv_heads=2,
-                 sliding_window=4, context_len=256, vocab_size=97)
-
-
-def small_model(seed=0):
-    return Mistral(ARGS, random_weights(ARGS, seed=seed, std=0.3))
-
-
-def rel(ours, ref):
-    return float(np.abs(ours - ref).max() / np.abs(ref).max())
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 # ---- helpers -------------------------------------------------------------------------------------
 
 def execute(nb, tmp_path):
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()      # raises CellExecutionError, naming the cell, on any error
     return nb

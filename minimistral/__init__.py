@@ -21,13 +21,14 @@ def load(path, progress=None, sliding_window=None) -> Mistral:
     """
     import os
 
-    from .checkpoints.layout import find_tokenizer, open_checkpoint, page_in
+    from .checkpoints.adapter import open_model
+    from .checkpoints.layout import find_tokenizer, page_in
     from .guards.values import callback, describe, whole_number
 
     if not isinstance(path, (str, os.PathLike)) or path == "":
         raise MinimistralError(f"load() needs a checkpoint directory (a str or a path), got {describe(path)}.")
     callback(progress, "progress", "progress(layer, n_layers, bytes_read, bytes_total)")
-    args, weights, _ = open_checkpoint(path)
+    args, weights, _ = open_model(path)
     if sliding_window is not None:
         args = args.replace(sliding_window=whole_number(sliding_window, "sliding_window", 1))
     tokenizer = find_tokenizer(path)

@@ -35,7 +35,7 @@ def grouped_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.n
     fast/attention.py, which bounds the scores' memory and keeps short chunks on one BLAS
     thread): the same result, bounded memory.
     ``record``, if given, is called once with the probabilities [H, T, S] (a view, no copy, unless
-    the queries went in blocks; analysis/attention_maps.py); None, the default, costs nothing.
+    the queries went in blocks; attention_maps.py); None, the default, costs nothing.
     """
     T, H, Hd = q.shape
     S, K, _ = k.shape

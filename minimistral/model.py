@@ -9,7 +9,7 @@
 With a RollingBufferCache (rolling_buffer.py) the same blocks do inference as in the paper's
 section 2: ``prefill`` feeds a prompt in chunks (Fig. 3), ``decode`` one token (Fig. 2), and
 ``generate`` / ``stream`` / ``session`` sample new tokens. Those three, and ``attention_maps``,
-are doors to the modules above the model (generation.py; analysis/attention_maps.py), imported
+are doors to the modules beside the model (generation.py, attention_maps.py), imported
 when they are called: the network itself depends only on the mechanisms below it.
 
 Parameters are reached only through ``Weights`` (linear / embed / vector by native tensor name),
@@ -75,7 +75,7 @@ class Mistral:
                   cache: RollingBufferCache | None, trace=None) -> np.ndarray:
         """Sliding-window grouped-query self-attention of layer i: [T, D] -> [T, D].
 
-        A ``trace`` (analysis/attention_maps.py's AttentionTrace, or anything with its
+        A ``trace`` (attention_maps.py's AttentionTrace, or anything with its
         ``recorder(layer, query_pos, key_pos)``) receives the probabilities [H, T, S].
         """
         a, w, p = self.args, self.weights, f"layers.{i}.attention."
@@ -135,7 +135,7 @@ class Mistral:
         rolled back to how it was.
         ``hidden``, if a list, receives the residual stream before each block and the final
         normed output (the same points as transformers' output_hidden_states).
-        ``trace``, if an AttentionTrace (analysis/attention_maps.py), records every layer's
+        ``trace``, if an AttentionTrace (attention_maps.py), records every layer's
         attention probabilities.
         """
         ids = self._tokens(tokens)
@@ -207,7 +207,7 @@ class Mistral:
             cache = model.new_cache(); model.prefill(ids, cache)
             row = model.attention_maps([next_id], cache)          # [L, H, 1, T + 1]
         """
-        from .analysis.attention_maps import attention_maps
+        from .attention_maps import attention_maps
 
         return attention_maps(self, tokens, cache)
 

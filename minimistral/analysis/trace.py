@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import MinimistralError
 from ..guards.values import check_tokens
-from .attention_maps import AttentionTrace, attention_maps
+from ..attention_maps import AttentionTrace, attention_maps
 
 
 def rollout_steps(maps: np.ndarray) -> np.ndarray:

@@ -15,11 +15,12 @@ absolute or relative to the adapter's directory. ``base_sha256`` holds the SHA-2
 config.json and weight files as they were when it was fine-tuned: an adapter applied to other
 weights would run without an error and answer nonsense, so a mismatch is refused.
 
-``open_checkpoint`` (layout.py) opens an adapter directory like any checkpoint: the base's
-tensors, memory-mapped as usual, with the adapter's in place of theirs. So minimistral.load,
-`minimistral chat --model DIR` and `minimistral info --model DIR` take it as they are.
+``open_model`` opens an adapter directory like any checkpoint: the base's tensors, memory-mapped
+as usual, with the adapter's in place of theirs. So minimistral.load, `minimistral chat --model
+DIR` and `minimistral info --model DIR` take it as they are. (It lives here, above layout.py,
+because an adapter opens its base through layout.open_checkpoint: the import runs one way.)
 
-    args, weights = open_adapter(dir)       # base + changed tensors, as one Weights
+    args, weights, meta = open_adapter(dir)   # base + changed tensors, as one Weights
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..config import ModelArgs
 from ..errors import MinimistralError
 from ..guards.files import kind, open_input
 from ..guards.textio import show
+from .layout import detect_layout, find_tokenizer, open_checkpoint, read_json
 from .safetensors import read_safetensors, write_safetensors
 from .weights import StoredTensor, Weights
 
@@ -108,8 +110,6 @@ def write_adapter(directory, base, changed: dict[str, np.ndarray], rows: dict[in
     rows: {token id: float32 [D]} of embedding rows that changed; info: more JSON (the recipe).
     All or nothing, as write_hf_checkpoint: files go to NAME.partial, renamed once all are whole.
     """
-    from ..checkpoints.layout import find_tokenizer
-
     directory, base = Path(directory), Path(base)
     if is_adapter(base):
         raise MinimistralError(f"{show(base)} is itself an adapter; fine-tune from a full checkpoint.")
@@ -140,8 +140,6 @@ def write_adapter(directory, base, changed: dict[str, np.ndarray], rows: dict[in
 
 def read_adapter_json(directory: Path) -> dict:
     """adapter.json, checked: the format, the lists of names and rows."""
-    from .layout import read_json
-
     path = directory / ADAPTER_JSON
     meta = read_json(path)
     if meta.get("format") != FORMAT:
@@ -154,10 +152,16 @@ def read_adapter_json(directory: Path) -> dict:
     return meta
 
 
+def open_model(directory) -> tuple[ModelArgs, Weights, str]:
+    """(args, weights, layout) of any model directory layout.open_checkpoint reads, or of an adapter."""
+    if detect_layout(Path(directory)) == "adapter":
+        args, weights, _ = open_adapter(directory)
+        return args, weights, "adapter"
+    return open_checkpoint(directory)
+
+
 def open_adapter(directory) -> tuple[ModelArgs, Weights, dict]:
     """(args, weights, adapter.json) of an adapter directory: the base with the changed tensors in place."""
-    from .layout import open_checkpoint
-
     directory = Path(directory)
     meta = read_adapter_json(directory)
     base = resolve_base(meta.get("base"), directory)

@@ -7,8 +7,9 @@ Two layouts are released (docs/mistral-7b.md §5):
     GGUF    one llama.cpp .gguf file (or a directory holding one), see gguf.py
 
 export.py writes checkpoints in the HF layout with the same maps run backwards (to_hf).
-An adapter directory (adapter.py: the tensors a fine-tuning changed, and the base it names)
-opens as its base with those tensors in place.
+An adapter directory (adapter.py: the tensors a fine-tuning changed, and the base it names) is
+recognised here (detect_layout) and opened by adapter.open_model, one floor up: an adapter opens
+its base through open_checkpoint, so the import runs from adapter.py to this file only.
 
 Everything is renamed to the native names (``layers.0.attention.wq.weight`` ...), which model.py
 uses. HF checkpoints store the rows of wq and wk permuted for their "rotate_half" RoPE; rather
@@ -121,11 +122,9 @@ def open_checkpoint(directory) -> tuple[ModelArgs, Weights, str]:
     """(args, weights, layout) for a checkpoint directory of any supported layout."""
     directory = Path(directory)
     layout = detect_layout(directory)
-    if layout == "adapter":
-        from .adapter import open_adapter
-
-        args, weights, _ = open_adapter(directory)
-        return args, weights, layout
+    if layout == "adapter":              # adapter.open_model opens those (an adapter opens its base here)
+        raise MinimistralError(f"{show(directory)} is an adapter (adapter.json), not a full checkpoint; "
+                               f"open it with minimistral.load, or give its base model.")
     if layout == "gguf":                 # llama.cpp's one file: rows already in the native order
         return (*open_gguf(gguf_file(directory)), layout)
     if layout == "hf":

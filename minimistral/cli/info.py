@@ -31,10 +31,11 @@ def run(opts) -> int:
 
 def describe(model, window=None) -> int:
     """Print what the checkpoint at ``model`` is, one line per aspect."""
-    from ..checkpoints.layout import find_tokenizer, open_checkpoint
+    from ..checkpoints.adapter import open_model
+    from ..checkpoints.layout import find_tokenizer
     from ..gqa import kv_cache_bytes
 
-    args, weights, layout = open_checkpoint(model)
+    args, weights, layout = open_model(model)
     if window is not None:
         args = args.replace(sliding_window=window)
     tok = find_tokenizer(model)

@@ -151,7 +151,7 @@ def fig_bos_leaves_window(model, prompt_ids, max_tokens: int = 60, layer: int | 
 
     data: {"ids": [T], "maps": [L, H, T, T] (traced, on absolute positions), "mass": bos_mass}.
     """
-    from ..analysis.attention_maps import traced_generate
+    from ..attention_maps import traced_generate
 
     W, layer = model.args.sliding_window, checked_layer(layer, model)
     ids, trace = traced_generate(model, prompt_ids, max_tokens)

@@ -1,7 +1,7 @@
 """Figures of what happens inside a model on one text: one attention map with the tokens on both
 axes, and the logit lens as a grid of layers by positions. Same contract as the other figure
 modules: each function returns (figure, data), built with matplotlib.figure.Figure (no pyplot).
-The measurements are in analysis/attention_maps.py and analysis/logit_lens.py. These figures
+The measurements are in attention_maps.py and analysis/logit_lens.py. These figures
 are drawn in notebooks (notebooks/12_inside_the_model.ipynb), not committed to figures/.
 
     figure, m = fig_attention_tokens(model, ids, layer=1, head=3)     m [T, T]

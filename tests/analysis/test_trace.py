@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minimistral import MinimistralError
-from minimistral.analysis.attention_maps import AttentionTrace
+from minimistral.attention_maps import AttentionTrace
 from minimistral.analysis.trace import Cut, probability_at, relay_path
 from minimistral.training.init import TINY, tiny_model
 

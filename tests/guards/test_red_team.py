@@ -268,7 +268,7 @@ def test_attention_maps_check_their_cache(model):
     ([1, 415], 10**6, ["attention maps", "GiB"]),     # the [L, H, T, T] maps cannot be meant
 ])
 def test_traced_generate_checks_its_arguments(model, prompt, max_tokens, words):
-    from minimistral.analysis.attention_maps import traced_generate
+    from minimistral.attention_maps import traced_generate
 
     refused(lambda: traced_generate(model, prompt, max_tokens), *words)
 

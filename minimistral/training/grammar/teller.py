@@ -12,6 +12,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from ...tokenizer import SHIPPED_TOKENIZER, Tokenizer
 from .. import words as w
 from .english import articles, cap
 
@@ -34,11 +35,8 @@ class _Pieces:
     def count(self, chunk: str) -> int:
         n = self.cache.get(chunk)
         if n is None:
-            if self.sp is None:
-                from ..corpus import (
-                    tokenizer,  # the shipped tokenizer; imported late, corpus imports us
-                )
-                self.sp = tokenizer().sp
+            if self.sp is None:                  # the shipped tokenizer, opened on first use
+                self.sp = Tokenizer(SHIPPED_TOKENIZER).sp
             n = self.cache[chunk] = len(self.sp.encode(chunk))
         return n
 

@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import MinimistralError
-from ..guards.values import check_tokens, whole_number
+from .errors import MinimistralError
+from .guards.values import check_tokens, whole_number
 
 # attention_maps returns a dense float32 [L, H, T, P]; refuse sizes that cannot be meant.
 MAX_MAP_BYTES = 2 ** 31

@@ -12,7 +12,7 @@ from conftest import requires_transformers
 
 import minimistral
 from minimistral import MinimistralError
-from minimistral.analysis.attention_maps import AttentionTrace, traced_generate
+from minimistral.attention_maps import AttentionTrace, traced_generate
 from minimistral.analysis.heads import head_scores
 from minimistral.config import ModelArgs
 from minimistral.fast import attention as fast_attention

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from minimistral import MinimistralError
+from minimistral.analysis.trace import Cut, cut_experiment, probability_at, relay_path
 from minimistral.attention_maps import AttentionTrace
-from minimistral.analysis.trace import Cut, probability_at, relay_path
 from minimistral.training.init import TINY, tiny_model
 
 
@@ -44,3 +44,30 @@ def test_a_cut_is_the_uncut_row_with_those_keys_removed_and_renormalized():
     np.testing.assert_allclose(after[1, :, 8], row / row.sum(-1, keepdims=True), rtol=1e-5, atol=1e-7)
     assert (after[1, :, 4, 4] > 0).all()                                        # a query still reads itself
     assert 0 < probability_at(model, ids, 8, int(ids[9]), Cut(1, [4])) < 1
+
+
+def test_cutting_the_relay_removes_a_retrieval_beyond_the_window():
+    """A model that does carry tokens past its window: the copy task of training/reach.py with
+    W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here. Each prediction
+    needs the token 5 back, which no query reads directly: cutting the one position the relay
+    path leaves from removes it, cutting another position of the same window does not."""
+    from minimistral.training.reach import (
+        copy_accuracy,
+        copy_sequences,
+        tiny_args,
+        train_copy,
+    )
+
+    delta = 5
+    model, _ = train_copy(tiny_args(4, 2), delta, steps=300)
+    assert copy_accuracy(model, delta, n=16) > 0.95
+    seq = copy_sequences(np.random.default_rng(7), 1, 24, delta, model.args.vocab_size)[0]
+    cut, kept = 0, 0
+    for query in range(13, 18):
+        source = query - delta                                      # the same token as the target
+        r = cut_experiment(model, seq, source, query, int(seq[query + 1]))
+        assert r["path"][0] == source and r["path"][-1] == query
+        assert r["p"] > 0.9
+        cut += r["p_relay"] < r["p"] / 10
+        kept += r["p_control"] > r["p"] / 2
+    assert cut >= 4 and kept == 5

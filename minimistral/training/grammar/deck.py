@@ -44,6 +44,7 @@ from .dialogue import (
     m_whisper,
     m_will,
 )
+from .loose import LOOSE
 from .statements import (
     m_act,
     m_adverb,
@@ -82,7 +83,6 @@ from .statements import (
     m_vehicle,
     m_weather,
 )
-from .loose import LOOSE
 from .teller import MAX_TOKENS, Teller
 
 ENDING_RESERVE = 110         # tokens kept free for the last beats while the middle is filled

@@ -8,7 +8,8 @@ test can hold the drawing against the paper. The modules, by what they draw:
     memory.py       GQA heads, KV-cache bytes, Fig. 2 rolling buffer, Fig. 3 pre-fill chunks,
                     one forward pass of the shipped model
     attention.py    the shipped model's attention maps: heads, GQA groups, head roles, <s>
-    names.py        names carried past the window: top-1 by distance, one name's relay and its cut
+    names.py        names carried past the window: top-1 by distance, one name's relay and its cut;
+                    the same relay on a copy-task model trained on the spot (training/reach.py)
     experiments.py  measured SWA cost and measured reach (results in data/experiments/)
     training.py     the shipped model's training curve (its train_log.jsonl)
 
@@ -25,7 +26,7 @@ from pathlib import Path
 from ..errors import MinimistralError
 from ..guards.textio import show
 from . import attention, experiments, memory, paper, training
-from .names import fig_names_by_distance, fig_relay
+from .names import fig_names_by_distance, fig_relay, fig_relay_copy_task
 
 DPI = 100
 
@@ -69,6 +70,7 @@ REGISTRY = {
     "attention_bos_leaves_window": _on_shipped_model(attention.fig_bos_leaves_window, max_tokens=100),
     "names_by_distance": _on_shipped(fig_names_by_distance),
     "name_relay": _on_shipped(fig_relay),
+    "relay_copy_task": fig_relay_copy_task,
     "swa_cost": experiments.fig_swa_cost,
     "reach_measured": experiments.fig_reach_measured,
     "training_loss": training.fig_training_loss,

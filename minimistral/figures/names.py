@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..analysis.trace import cut_experiment
+from ..errors import MinimistralError
 from ..training import corpus
 from ..training.evaluate import name_recall
 from .style import FONT, ORANGE, YELLOW
@@ -76,10 +77,18 @@ def fig_relay(model, ids=None, source=None, query=None, target=None):
     layer over the tokens (Fig. 1, right), and the causal check: the name's probability with
     nothing cut, with the relay cut, with as many other positions cut."""
     if ids is None:
-        ids, source, query, target = default_retrieval(model)
+        found = default_retrieval(model)
+        if found is None:
+            raise MinimistralError("the model gets no name right more than 2 W tokens after its mention "
+                                   "in the held-out stories: there is no relay to draw (pass ids, source, "
+                                   "query and target, e.g. from training.reach.relay_example()).")
+        ids, source, query, target = found
     r = cut_experiment(model, ids, source, query, target)
     path, L = r["path"], len(r["path"]) - 1
     tok = model.tokenizer
+
+    def piece(i: int) -> str:                   # a copy-task model has no tokenizer: its ids
+        return tok.piece(i).replace("\u2581", "") if tok is not None else str(i)
     lo = max(0, source - 2)
     span = np.arange(lo, query + 1)
     fig = Figure(figsize=(16, 5.6), layout="constrained")
@@ -96,12 +105,12 @@ def fig_relay(model, ids=None, source=None, query=None, target=None):
     ax.scatter([path[r["layer"]]], [r["layer"]], s=120, facecolors="none", edgecolors="k", lw=1.5,
                label=f"relay cut at layer {r['layer']}")
     ticks = sorted(set(path) | {source, query})
-    ax.set_xticks(ticks, [f"{p}\n{tok.piece(int(ids[p])).replace(chr(0x2581), '')}" for p in ticks],
+    ax.set_xticks(ticks, [f"{p}\n{piece(int(ids[p]))}" for p in ticks],
                   fontsize=FONT - 6)
     ax.set_yticks(range(L + 1), ["input"] + [f"after layer {l}" for l in range(L)], fontsize=FONT - 5)
     ax.set_xlabel("position (token)", fontsize=FONT - 4)
     ax.legend(fontsize=FONT - 5, loc="upper left")
-    name = tok.piece(target).replace("\u2581", "")
+    name = piece(target)
     ax.set_title(f"'{name}' said at {source}, needed at {query + 1}: {query - source} tokens back, W = "
                  f"{model.args.sliding_window}; red arrows hop within one window (strongest rollout chain)",
                  fontsize=FONT - 4)
@@ -114,3 +123,12 @@ def fig_relay(model, ids=None, source=None, query=None, target=None):
     for x, v in enumerate(values):
         bx.text(x, v + 0.02, f"{v:.2f}", ha="center", fontsize=FONT - 5)
     return fig, r
+
+
+def fig_relay_copy_task():
+    """fig_relay on training.reach.relay_example(): a model trained on the copy task, which does
+    carry a token past its window (W = 4, 2 layers, 5 back)."""
+    from ..training.reach import relay_example
+
+    model, ids, source, query, target = relay_example()
+    return fig_relay(model, ids, source, query, target)

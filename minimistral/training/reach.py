@@ -92,3 +92,19 @@ def run_one(window: int | None, n_layers: int, delta: int, steps: int, seed: int
             "accuracy": copy_accuracy(model, delta, T=train.get("T", 64)),
             "final_loss": float(np.mean(losses[-10:])),
             "theory_reach": None if window is None else theory_reach(window, n_layers)}
+
+
+def relay_example(steps: int = 300, seed: int = 0):
+    """A model that carries a token past its window, and one retrieval to watch: the copy task
+    with W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here in about a
+    minute on 2 cores. Returns (model, ids [24], source, query, target): the query at position 13
+    must predict the token said at position 8, 5 back, which no single window reaches.
+
+        model, ids, source, query, target = relay_example()
+        cut_experiment(model, ids, source, query, target)      # analysis/trace.py
+    """
+    delta = 5
+    model, _ = train_copy(tiny_args(4, 2), delta, steps, seed=seed)
+    ids = copy_sequences(np.random.default_rng(7), 1, 24, delta, model.args.vocab_size)[0]
+    query = 13
+    return model, ids, query - delta, query, int(ids[query + 1])

@@ -2,7 +2,7 @@
 
 The figures drawn from the mechanisms alone (masks, reach, slots, byte counts, the experiments'
 JSON, the training log) must come out byte for byte as committed. The ones that run the shipped
-model go through float32 BLAS, whose summation order differs between CPU kernels (AVX2, AVX-512),
+model (or train one, relay_copy_task) go through float32 BLAS, whose summation order differs between CPU kernels (AVX2, AVX-512),
 so a colour can move by one level on a handful of pixels from machine to machine: those are
 drawn twice here and must agree byte for byte (no hidden randomness), and must match the
 committed PNG pixel for pixel within one colour level on at most 0.1 % of the pixels. A stale
@@ -19,7 +19,7 @@ from minimistral.figures import REGISTRY, write_all
 
 COMMITTED = ROOT / "figures"
 ON_THE_MODEL = {"forward_pass", "attention_heads", "attention_gqa_groups", "attention_head_roles",
-                "attention_bos_leaves_window", "names_by_distance", "name_relay"}
+                "attention_bos_leaves_window", "names_by_distance", "name_relay", "relay_copy_task"}
 
 
 @pytest.fixture(scope="module")

@@ -55,12 +55,12 @@ def default_chat_model() -> tuple[_Path, str]:
 def load_default(progress=None, instruct: bool = False) -> Mistral:
     """The small Mistral that ships in the package, trained by minimistral on its own stories.
 
-    4 layers, D = 128, 8 query heads on 2 kv heads, window W = 16, the real 32000-token tokenizer;
+    6 layers, D = 128, 8 query heads on 2 kv heads, window W = 32, the real 32000-token tokenizer;
     how it was trained and how well it does: minimistral/data/story-mistral/TRAINING.md, RESULTS.md.
 
         model = minimistral.load_default()
         ids = model.tokenizer.encode("The cat sat on the mat and saw the dog go to the")
-        model.tokenizer.decode(model.generate(ids, max_tokens=2))      # greedy: 'garden.'
+        model.tokenizer.decode(model.generate(ids, max_tokens=8, temperature=0.0))
 
     ``instruct=True``: the same model instruction-tuned to answer questions about short stories
     in the [INST] template (training/instruct.py), loaded as the story model plus the tensors

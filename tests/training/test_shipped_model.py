@@ -1,19 +1,22 @@
-"""The model that ships in the package: it learned the stories, and its rolling buffer is exact."""
+"""The model that ships in the package: it reads hand-written English better than a unigram,
+copies names from inside its window, generates the same through the rolling buffer as by full
+recomputation, and is the size and shape its documents say.
 
-import math
+The numbers are the ones measured in minimistral/data/story-mistral/RESULTS.md; each test keeps
+a margin so that another CPU's float32 sums cannot fail it, and none so wide that a stale model
+(the previous one scored 8.2 nats on the hand-written sentences) could pass."""
 
 import numpy as np
 import pytest
 
 import minimistral
 from minimistral.training import corpus
-from minimistral.training.evaluate import heldout_loss
+from minimistral.training.evaluate import name_recall, text_loss
 
-# Measured (minimistral/data/story-mistral/RESULTS.md): on these first 8 held-out windows the shipped
-# model scores 0.802 nats/token and the unigram baseline (fitted on 200k training tokens) 5.04;
-# on all 256 windows 0.792 against 4.96 (perplexity 2.21 against 142).
-MODEL_CE = 0.802
-UNIGRAM_CE = 5.04
+# Measured on the shipped model (RESULTS.md): the hand-written sentences and passages together
+# (3,746 tokens), and top-1 among each story's names in the first 20 held-out stories.
+HANDWRITTEN_CE = 6.446                      # nats/token
+NAMES_20 = {"near": 0.761, "mid": 0.500}    # first mentions: 0.453
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +24,14 @@ def model():
     return minimistral.load_default()
 
 
+@pytest.fixture(scope="module")
+def names(model):
+    return name_recall(model, n_stories=20)["bands"]
+
+
 def test_shape_is_the_documented_one(model):
     a = model.args
-    assert (a.n_layers, a.dim, a.n_heads, a.n_kv_heads, a.sliding_window, a.vocab_size) == (4, 128, 8, 2, 16, 32000)
+    assert (a.n_layers, a.dim, a.n_heads, a.n_kv_heads, a.sliding_window, a.vocab_size) == (6, 128, 8, 2, 32, 32000)
     assert model.tokenizer is not None and model.tokenizer.vocab_size == 32000
     assert {t.dtype for t in model.weights.tensors.values()} == {"BF16"}
     size = sum((minimistral.DEFAULT_MODEL / f).stat().st_size for f in ("model.safetensors", "tokenizer.model",
@@ -31,31 +39,33 @@ def test_shape_is_the_documented_one(model):
     assert size < 20e6
 
 
-def test_heldout_perplexity_is_far_below_the_unigram_baseline(model):
-    windows = corpus.heldout_windows(8, 128, tok=model.tokenizer)                    # [8, 128], 1016 predictions
-    unigram = corpus.unigram_log_probs(corpus.token_stream("train", 200_000, tok=model.tokenizer), 32000)
-    unigram_ce = float(-unigram[windows[:, 1:]].mean())
-    ce = heldout_loss(model, windows)
-    assert abs(unigram_ce - UNIGRAM_CE) < 0.01                       # the baseline is the measured one
-    assert ce < MODEL_CE + 0.1                                       # measured, with margin
-    assert math.exp(ce) < math.exp(unigram_ce) / 40                  # perplexity: 2.2 vs 155 here
+def test_it_reads_hand_written_english(model):
+    sentences, passages = corpus.eval_texts()
+    ce, n = text_loss(model, sentences + passages)
+    assert n > 3000
+    assert ce < HANDWRITTEN_CE + 0.15                               # measured, with margin
+    assert ce < np.log(32000) - 3.0                                 # far from a uniform guess (10.37)
 
 
-def test_it_continues_the_papers_sentence_with_a_place(model):
-    tok = model.tokenizer
-    ids = tok.encode("The cat sat on the mat and saw the dog go to the")
-    logits = model.forward(np.array(ids))[-1]                                          # [V]
-    top = {int(i) for i in np.argsort(-logits)[:5]}
-    places = {tok.encode(p, bos=False)[0] for p in corpus.PLACES}     # first piece: '▁park', '▁z' (zoo)
-    assert top <= places, [tok.piece(i) for i in top]                 # every top-5 guess starts a place
+def test_it_copies_names_from_inside_its_window(model, names):
+    assert names["near"]["mentions"] > 50
+    assert names["near"]["top1"] > NAMES_20["near"] - 0.1            # measured, with margin
+    assert names["near"]["top1"] > names["first"]["top1"] + 0.1      # more than guessing among the cast
+
+
+def test_names_beyond_the_window_stay_at_their_measured_rate(model, names):
+    """RESULTS.md: beyond W the model is at the level of a guess among the cast; this holds the
+    measured rate (a future model must not fall below it) without claiming more."""
+    assert names["mid"]["mentions"] > 50
+    assert names["mid"]["top1"] > NAMES_20["mid"] - 0.1
 
 
 def test_greedy_through_the_rolling_buffer_equals_full_recompute(model):
     story = corpus.encode_stories(corpus.stories("heldout", 1), model.tokenizer)[0]
-    prompt = story[:20].tolist()                                    # 20 tokens > W = 16
-    new = model.generate(prompt, max_tokens=40, temperature=0.0, eos_id=None)          # rolling buffer, W slots
+    prompt = story[:40].tolist()                                    # 40 tokens > W = 32
+    new = model.generate(prompt, max_tokens=60, temperature=0.0, eos_id=None)          # rolling buffer, W slots
     assert len(prompt) + len(new) > 3 * model.args.sliding_window
     seq = list(prompt)
-    for _ in range(40):                                              # no cache: the whole sequence each time
+    for _ in range(60):                                              # no cache: the whole sequence each time
         seq.append(int(np.argmax(model.forward(np.array(seq))[-1])))
     assert new == seq[len(prompt):]

@@ -84,3 +84,30 @@ def test_checkpoints_right_wrong_and_hints():
     assert "function" in ck.check(4, 3)
     for x in (0, 261, 300, 5000, 322 - 128):
         assert not mentions(hint_of(ck.check(3, x), 3), 322), x
+
+
+# ---- notebook 09 ---------------------------------------------------------------------------------
+
+def test_swa_cost_right_wrong_and_hints():
+    from minimistral.analysis import swa_cost_exercises as sc
+
+    assert all("not yet" in sc.check(n, None) for n in range(1, 5))
+    W = 4096
+
+    def flops(T, w, H, Hd):                      # written out: min(t + 1, w) keys for query t
+        return 4 * H * Hd * sum(t + 1 if w is None else min(t + 1, w) for t in range(T))
+
+    def swa_pairs(T):
+        return sum(min(t + 1, W) for t in range(T))
+
+    first = next(T for T in range(W, 4 * W) if T * (T + 1) / 2 >= 2 * swa_pairs(T))
+    right = {1: flops, 2: first, 3: (32 * 32768 * 32768 * 4, 32 * 32768 * W * 4),
+             4: (16384 ** 2 / swa_pairs(16384), 16384 * 16385 / 2 / swa_pairs(16384))}
+    assert all(sc.check(n, a) == f"exercise {n}: right" for n, a in right.items())
+
+    assert "4 Hd" in sc.check(1, lambda T, w, H, Hd: flops(T, w, H, Hd) // 2)
+    assert "look further" in sc.check(2, first - 1) and "smallest" in sc.check(2, first + 50)
+    assert "4 bytes" in sc.check(3, (right[3][0] // 2, right[3][1] // 2))
+    assert "other order" in sc.check(3, right[3][::-1]) and "other order" in sc.check(4, right[4][::-1])
+    for x in (first - 1, first + 1, 4 * W, 10):
+        assert not mentions(hint_of(sc.check(2, x), 2), first), x

@@ -19,14 +19,3 @@ pr = np.exp(sampling_logits.astype(np.float64) - sampling_logits.max())
 pr = np.sort(pr / pr.sum())[::-1]                        # most likely first
 before = np.cumsum(pr) - pr                              # mass ahead of each token
 answer_4 = int(np.count_nonzero(before < 0.5))           # kept while the mass ahead is below p
-
-# %% exercise-5
-def rope_half(x, cos, sin):
-    """HF's RoPE: pairs (j, j + Hd/2) rotated by the same angles as our (2j, 2j+1)."""
-    half = x.shape[-1] // 2
-    cos2 = np.concatenate([cos, cos], axis=-1)[:, None, :]          # [T, 1, Hd]
-    sin2 = np.concatenate([sin, sin], axis=-1)[:, None, :]
-    rotated = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
-    return x * cos2 + rotated * sin2
-
-answer_5 = rope_half

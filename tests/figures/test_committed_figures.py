@@ -19,7 +19,7 @@ from minimistral.figures import REGISTRY, write_all
 
 COMMITTED = ROOT / "figures"
 ON_THE_MODEL = {"forward_pass", "attention_heads", "attention_gqa_groups", "attention_head_roles",
-                "attention_bos_leaves_window", "names_by_distance", "name_relay", "relay_copy_task"}
+                "attention_bos_leaves_window", "names_by_distance", "relay_copy_task"}
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,10 @@ def test_slider_panel_builds_and_redraws():
 
 
 def test_float_sliders_and_bad_ranges():
-    panel, update = interactive.slider_panel(lambda chunk, t: fig_prefill_chunks(chunk=chunk, which=12 // chunk - 1)[0],
-                                             chunk=(1, 6, 4), t=(0.1, 2.0, 0.1, 1.0))
+    def last_chunk(chunk, t):
+        return fig_prefill_chunks(chunk=chunk, which=12 // chunk - 1)[0]
+
+    panel, update = interactive.slider_panel(last_chunk, chunk=(1, 6, 4), t=(0.1, 2.0, 0.1, 1.0))
     assert isinstance(panel.children[0].children[1], ipywidgets.FloatSlider)
     assert isinstance(update(chunk=3), Figure)
     with pytest.raises(ValueError, match="low, high"):
@@ -43,9 +45,18 @@ def test_float_sliders_and_bad_ranges():
 
 
 def test_the_printed_line_does_not_depend_on_ipywidgets(capsys, monkeypatch):
+    """With ipywidgets the panel is displayed without a text/plain part (a kernel shows no text
+    for it), so the cell's text is the printed line, the same as without ipywidgets."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     draw = lambda window: fig_masks(window=window)[0]                        # noqa: E731
     interactive.show_sliders(draw, window=(1, 5, 3))
     with_widgets = capsys.readouterr().out
+    panel = [obj for obj, kw in shown if kw.get("raw")]
+    assert len(panel) == 1 and "application/vnd.jupyter.widget-view+json" in panel[0]
+    assert "text/plain" not in panel[0]
     real_import = builtins.__import__
 
     def no_ipywidgets(name, *args, **kwargs):
@@ -54,7 +65,9 @@ def test_the_printed_line_does_not_depend_on_ipywidgets(capsys, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_ipywidgets)
+    shown.clear()
     interactive.show_sliders(draw, window=(1, 5, 3))
+    assert shown == []
     assert capsys.readouterr().out == with_widgets == interactive.describe(window=(1, 5, 3)) + "\n"
     assert "pip install ipywidgets" in with_widgets
 

@@ -53,7 +53,7 @@ def test_the_printed_line_does_not_depend_on_ipywidgets(capsys, monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     draw = lambda window: fig_masks(window=window)[0]                        # noqa: E731
     interactive.show_sliders(draw, window=(1, 5, 3))
-    with_widgets = capsys.readouterr().out
+    with_widgets = capsys.readouterr().out.replace("\x1b[2K\r", "")   # clear_output outside a kernel
     panel = [obj for obj, kw in shown if kw.get("raw")]
     assert len(panel) == 1 and "application/vnd.jupyter.widget-view+json" in panel[0]
     assert "text/plain" not in panel[0]

@@ -23,17 +23,23 @@ from .style import FIG1_TEXT, FONT, ORANGE, YELLOW, draw_grid, token_labels
 # ---- Fig. 1, left and middle: vanilla vs sliding-window attention -------------------------------
 
 
-def fig_masks(text: str = FIG1_TEXT, window: int = 3):
-    """Fig. 1 left and middle: causal and sliding-window masks over the sentence's tokens."""
+def fig_masks(text: str = FIG1_TEXT, window: int = 3, n_layers: int = 1):
+    """Fig. 1 left and middle: causal and sliding-window masks over the sentence's tokens.
+
+    n_layers > 1 draws, on the right, which inputs each position sees after that many layers
+    (the mask composed n_layers times, receptive_field.reach_matrix) instead of the mask.
+    """
     labels = token_labels(text)
     pos = np.arange(len(labels))
-    grids = {"vanilla": causal_mask(len(labels)),
-             "sliding window": sliding_window_mask(pos, pos, window)}   # what the model calls
+    window_grid = (sliding_window_mask(pos, pos, window) if n_layers == 1     # what the model calls
+                   else reach_matrix(len(labels), window, n_layers))
+    grids = {"vanilla": causal_mask(len(labels)), "sliding window": window_grid}
     fig = Figure(figsize=(12, 6.2), layout="constrained")
     axes = fig.subplots(1, 2)
     draw_grid(axes[0], grids["vanilla"], labels, labels, "Vanilla attention")
     draw_grid(axes[1], grids["sliding window"], labels, labels,
-              f"Sliding window attention (W = {window})")
+              f"Sliding window attention (W = {window})" if n_layers == 1 else
+              f"Sliding window (W = {window}) after {n_layers} layers")
     for ax in axes:
         ax.set_ylabel("query (token attending)", fontsize=FONT)
         ax.set_xlabel("key (token attended to)", fontsize=FONT)

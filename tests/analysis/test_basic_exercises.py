@@ -1,12 +1,14 @@
-"""The checkers of notebooks 01 to 04 (analysis/masks_exercises.py, receptive_field_exercises.py,
-gqa_exercises.py, rolling_buffer_exercises.py): 'not yet' for the placeholder, 'right' for a right
-answer, and for a wrong one a hint that does not print the expected value."""
+"""The checkers of notebooks 01 to 04 and 10 (analysis/masks_exercises.py, receptive_field_exercises.py,
+gqa_exercises.py, rolling_buffer_exercises.py, cpu_inference_exercises.py): 'not yet' for the
+placeholder, 'right' for a right answer, and for a wrong one a hint that does not print the
+expected value."""
 
 import re
 
 import numpy as np
 import pytest
 
+from minimistral.analysis import cpu_inference_exercises as ci
 from minimistral.analysis import gqa_exercises as gq
 from minimistral.analysis import masks_exercises as me
 from minimistral.analysis import receptive_field_exercises as rf
@@ -130,3 +132,24 @@ def test_rolling_buffer_right_wrong_and_hints():
             assert not mentions(hint, int(value)), hint
     assert "wrapped around more than once" in rb.check(1, wrong[1]) and "slot order" in rb.check(2, wrong[2])
     assert "at most W positions" in rb.check(3, wrong[3]) and "oldest first" in rb.check(4, wrong[4])
+
+
+# ---- notebook 10 ---------------------------------------------------------------------------------
+
+def test_cpu_inference_right_wrong_and_hints():
+    # written out here: the crossing T > 160e9 * 2 / (2 * 14e9) = 11.4; the 7B's layer matrices, Table 1
+    per_layer = 4096 * 4096 * 2 + 2 * 4096 * 8 * 128 + 3 * 4096 * 14336
+    assert ci.first_compute_bound_t() == 12 and ci.decode_step_bytes() == 32 * per_layer * 2
+    a = ci.break_even()
+    assert abs(sum(a ** i for i in range(8)) - 1.55) < 1e-9 and 0.35 < a < 0.36
+    assert all("not yet" in ci.check(n, None) for n in range(1, 4))
+    right = {1: 12, 2: 32 * per_layer * 2, 3: round(a, 2)}
+    assert all(ci.check(n, v) == f"exercise {n}: right" for n, v in right.items())
+    wrong = {1: 11, 2: 32 * per_layer * 4, 3: 0.55 / 7}
+    for n, v in wrong.items():
+        hint = hint_of(ci.check(n, v), n)
+        assert not mentions(hint, right[n]), hint
+    assert "not yet crossed" in ci.check(1, 11) and "2 bytes per weight" in ci.check(2, wrong[2])
+    assert "n_kv_heads" in ci.check(2, 32 * (4096 * 4096 * 4 + 3 * 4096 * 14336) * 2)
+    assert "first rejection" in ci.check(3, wrong[3]) and "between 0 and 1" in ci.check(3, 1.5)
+    assert "2 FLOP" in ci.check(1, 23) and "whole number" in ci.check(2, 1.5)

@@ -26,7 +26,7 @@ def shipped_log() -> Path:
 
 
 def run_title(log_path: Path) -> str:
-    """'minimistral train --seed 0: 4 layers, D=128, GQA 8/2, W=16, 1200 steps of 4 x 128 tokens',
+    """'minimistral train --seed 0: 6 layers, D=128, GQA 8/2, W=32, 6000 steps of 8 x 512 tokens',
     from the train_config.json beside the log (the plain title if there is none)."""
     import json
 

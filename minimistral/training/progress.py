@@ -1,7 +1,7 @@
 """The progress line of long runs on stderr: training, and loading for the command line.
 
     loading   [##########..............]  16/32 layers   7.2/14.5 GB   38 s
-    training  [####....................]  200/1200 steps   61 s   loss 1.912  held-out 1.950  1843 tok/s
+    training  [####....................]  1000/6000 steps   640 s   loss 1.288  held-out 1.307  6400 tok/s
 
 On a terminal the line redraws in place; otherwise (a log, a pipe, a notebook) only the lines
 asked for with ``log=True`` and the final line are written.

@@ -1,31 +1,36 @@
 """The training text: children's stories made up by a seeded grammar, no download, no borrowed text.
 
-Example, story(0, 0) (a "brave" plot; 351 tokens with <s> and </s>):
+Example, story(0, 0) (a "brave" plot; 393 tokens with <s> and </s>):
 
-    Peter was a clever boy who loved to play hide and seek. He had a lazy duck named Zorro. Zorro
-    had shiny feathers and a funny beak. He often played with Zane, a cheerful boy from his class.
-    But that morning, Zane was ill in bed with a cold. Peter was scared of riding his bike. "A
-    pigeon lives next to the flower bed," he said. "I see it every day." His mother worked at the
-    station. He played catch until the stars came out. "I want to play catch," he said. Zorro shook
-    the water off by the pond. Peter and Mom skipped along the path together. He watched a pink
-    taxi go by, and he waved at the driver. "Why is the duck diving for food?" he asked. "Because
-    it wants to play," answered Mom. "Zorro loves bread crumbs," he said. "And she quacks when she
-    is happy." She quacked at a robin, and the robin did not move. "I like squirrels. They are so
-    noisy," he said. Before dinner, Peter ran on the grass. The big tree was dark, and there was a
-    special feather on the grass. "I can't do it," he whispered. "Yes, you can," answered Mom. "I
-    will be right here." He took a deep breath and counted to three. Then he pushed the pedals, and
-    he rode all the way round the pond. The next day, Zane came over to play, and Peter told him
-    the whole story. That night, Peter fell asleep with a smile on his face.
+    Peter was a curious boy who loved to feed the ducks. He had a tiny duck named Zorro. Zorro
+    had warm feathers and a pink beak. Next door lived an old woman named Fatima, who had a
+    garden full of roses. Marcus was Peter's friend, and the two of them had a picnic every
+    Friday. But that morning, Marcus was visiting his grandmother. Peter was scared of riding
+    his bike. Before he went home, he waved to the squirrels. "Zorro loves bread crumbs," he
+    said. "And she splashes in a puddle every day." The cold firefighters tasted every back
+    before he did not want to clap in front of their hungry basket. "If we slide down the slide,
+    we can play catch later," he said. Peter crawled through the big tree. A ticket gives
+    everyone. The broken doctor lost towards the bucket. He saw three butterflies buzzing from
+    flower to flower. He blew his nose and thought hard. He tried to feed the ducks, but the
+    gate was locked. "What do you want to eat?" asked Mom. "Can I have some lollipops, please?"
+    he answered. Peter and Mom talked about their favourite animals all the way home. He felt
+    hungry and lonely. "I can't do it," he whispered. "Yes, you can," answered Mom. "I will be
+    right here." He took a deep breath and counted to three. Then he pushed the pedals, and he
+    rode all the way round the pond. Just then, Marcus came running up the grass. On the way
+    home, Peter waved to Fatima, who was sitting in front of her house. From that day on, he
+    always tried new things. When the sun went down, he went home and had a bowl of popcorn. The
+    end.
 
-    name_mentions(story(0, 0)) -> Zorro at token 24, 4 after its last mention (near), Zane at 56 (15,
-    near), Peter at 66 (65, mid), ... Zane at 322, 266 tokens after "Zane was ill" (far).
+    name_mentions(story(0, 0)) -> Zorro at token 24, 4 after its last mention (near), Peter at 58
+    (57, mid), Marcus at 79 (23, near), ... Marcus at 333, 254 tokens after "Marcus was visiting"
+    (far), Fatima at 348 (304, far).
 
 What a story is (grammar/ writes it). A plot (lost toy, trip, helping, making something, being
 brave, sharing, a birthday surprise) is a list of beats; between the beats the middle is filled
 with sentences drawn from a small grammar: subject + verb phrase + object + place, joined by because / so /
 when / but / then / after / before / while / until / if, plus questions (who / what / where /
 why / how many), dialogue (said / asked / shouted / whispered / answered), descriptions and a
-moral. Every word comes from the lists in words.py (about 1,900 distinct words in 2,000 stories,
+moral. Every word comes from the lists in words.py (about 2,450 distinct words in 2,000 stories,
 names not counted), every name from 226 first names for people and 95 pet names, so a name can
 only be predicted by copying it from earlier in the story. The cast stays consistent: the hero's
 pronoun follows the hero, a pet named X is one kind of animal all story, the thing that is lost

@@ -23,6 +23,8 @@ experiment does not depend on the trainer's settings for the 32000-token stories
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..config import ModelArgs
@@ -94,11 +96,14 @@ def run_one(window: int | None, n_layers: int, delta: int, steps: int, seed: int
             "theory_reach": None if window is None else theory_reach(window, n_layers)}
 
 
+@functools.cache
 def relay_example(steps: int = 300, seed: int = 0):
     """A model that carries a token past its window, and one retrieval to watch: the copy task
     with W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here in about a
     minute on 2 cores. Returns (model, ids [24], source, query, target): the query at position 13
-    must predict the token said at position 8, 5 back, which no single window reaches.
+    must predict the token said at position 8, 5 back, which no single window reaches. Trained
+    once per process and arguments (cached): later calls return the same model, so use it, do not
+    train it further.
 
         model, ids, source, query, target = relay_example()
         cut_experiment(model, ids, source, query, target)      # analysis/trace.py

@@ -48,20 +48,16 @@ def test_a_cut_is_the_uncut_row_with_those_keys_removed_and_renormalized():
 
 def test_cutting_the_relay_removes_a_retrieval_beyond_the_window():
     """A model that does carry tokens past its window: the copy task of training/reach.py with
-    W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here. Each prediction
-    needs the token 5 back, which no query reads directly: cutting the one position the relay
-    path leaves from removes it, cutting another position of the same window does not."""
-    from minimistral.training.reach import (
-        copy_accuracy,
-        copy_sequences,
-        tiny_args,
-        train_copy,
-    )
+    W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here (relay_example,
+    the model figures/relay_copy_task.png draws). Each prediction needs the token 5 back, which no
+    query reads directly: cutting the one position the relay path leaves from removes it, cutting
+    another position of the same window does not."""
+    from minimistral.training.reach import copy_accuracy, relay_example
 
     delta = 5
-    model, _ = train_copy(tiny_args(4, 2), delta, steps=300)
+    model, seq, source, query, target = relay_example()
+    assert (query - source, int(seq[query + 1])) == (delta, target)
     assert copy_accuracy(model, delta, n=16) > 0.95
-    seq = copy_sequences(np.random.default_rng(7), 1, 24, delta, model.args.vocab_size)[0]
     cut, kept = 0, 0
     for query in range(13, 18):
         source = query - delta                                      # the same token as the target

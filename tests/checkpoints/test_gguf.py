@@ -178,24 +178,27 @@ def test_quantize_reads_back_as_the_source(quantized):
     ids = source.tokenizer.encode("The cat sat on the mat and saw the dog go to the")
     for q, bound in (("q8_0", 0.02), ("q4_0", 0.25)):
         summary = out[q]
-        assert summary["types"] == {q.upper(): 30, "F32": 9}
+        L = source.args.n_layers                  # 7 matrices a layer + embedding + output; 2 norms a layer + final
+        assert summary["types"] == {q.upper(): 7 * L + 2, "F32": 2 * L + 1}
         model = minimistral.load(summary["path"])
-        assert model.args.replace(norm_eps=1e-5) == source.args and model.args.sliding_window == 16
+        assert model.args.replace(norm_eps=1e-5) == source.args and model.args.sliding_window == 32
         assert model.tokenizer.encode("Où est le café ? 🙂") == source.tokenizer.encode("Où est le café ? 🙂")
         assert rel_err(model.forward(np.array(ids)), source.forward(np.array(ids))) < bound
-    assert calls[-1][:2] == (4, 4) and calls[-1][2] == calls[-1][3]          # progress reached the end
+    L = source.args.n_layers
+    assert calls[-1][:2] == (L, L) and calls[-1][2] == calls[-1][3]          # progress reached the end
 
 
 @requires_transformers
 def test_transformers_reads_what_quantize_writes(quantized):
-    """transformers' GGUF reader sees our file as llama.cpp would: same logits (window W = 16 set on
-    both sides, since llama.cpp's architecture has no window key it reads)."""
+    """transformers' GGUF reader sees our file as llama.cpp would: same logits (the shipped model's
+    window set on both sides, since llama.cpp's architecture has no window key it reads)."""
     from reference import gguf_layout
 
     out, _ = quantized
     ids = minimistral.load_default().tokenizer.encode("One day, a girl named Ella woke up early. She")
     path = out["q4_0"]["path"]                    # (q8_0 takes the same path; transformers reads 32000
-    ref = gguf_layout.logits(gguf_layout.transformers_from_gguf(path, sliding_window=16), ids)  # pieces slowly)
+    W = minimistral.load_default().args.sliding_window
+    ref = gguf_layout.logits(gguf_layout.transformers_from_gguf(path, sliding_window=W), ids)  # pieces slowly)
     assert rel_err(minimistral.load(path).forward(np.array(ids)), ref) <= 1e-5
 
 
@@ -205,13 +208,14 @@ def test_quantize_command(tmp_path, capsys):
     out = tmp_path / "s.gguf"
     assert main(["quantize", "--type", "q4_0", str(minimistral.DEFAULT_MODEL), str(out)]) == 0
     captured = capsys.readouterr()
-    assert "wrote" in captured.out and "Q4_0 (30 tensors)" in captured.out and "quantizing" in captured.err
+    L = minimistral.load_default().args.n_layers
+    assert "wrote" in captured.out and f"Q4_0 ({7 * L + 2} tensors)" in captured.out and "quantizing" in captured.err
     assert main(["quantize", "--type", "q4_0", str(minimistral.DEFAULT_MODEL), str(out)]) == 2
     assert "exists already" in capsys.readouterr().err
     assert not (tmp_path / "s.gguf.partial").exists()
     assert main(["info", "--model", str(out)]) == 0
     info = capsys.readouterr().out
-    assert "GGUF (llama.cpp)" in info and "attn_q       Q4_0 x 4" in info and "16 (sliding window" in info
+    assert "GGUF (llama.cpp)" in info and f"attn_q       Q4_0 x {L}" in info and "32 (sliding window" in info
 
 
 # ---- finding the file, the window, the CLI ------------------------------------------------------

@@ -1,7 +1,9 @@
 """The checkers of notebooks/07_training.ipynb's exercises, computed here, out of the notebook's
-sight: the loss from evaluate.cross_entropy, the softmax backward from backward.softmax_backward,
-the positions that get gradient from receptive_field.reach_matrix, two AdamW steps from
-optim.AdamW, the schedule from optim.lr_at. A wrong answer gets a hint naming what to look at.
+sight: the loss and the softmax backward by their formulas (in float64, as references for what
+training/evaluate.py and training/backward.py compute), the positions that get gradient from
+receptive_field.reach_matrix, two AdamW steps and the schedule through the notebook's own
+TrainConfig (cfg.adamw, cfg.lr_at). A wrong answer gets a hint naming what to look at. (This
+module imports nothing from training/: analysis/ sits above it, and training/ imports analysis/.)
 
 The notebook passes its own inputs (the logits, the weights, the config), so each expected value
 is recomputed here from the same numbers by the library's route.
@@ -15,14 +17,21 @@ from __future__ import annotations
 import numpy as np
 
 from ..receptive_field import reach_matrix
-from ..training.backward import softmax_backward
-from ..training.evaluate import cross_entropy
 from ._checking import no_exercise, outcome, whole
 
 
 def loss(z, y) -> float:
-    """Exercise 1: mean next-token cross-entropy in nats."""
-    return float(cross_entropy(np.asarray(z, dtype=np.float32), np.asarray(y)).mean())
+    """Exercise 1: mean next-token cross-entropy in nats: log-sum-exp of each row minus its target."""
+    z = np.asarray(z, dtype=np.float64)
+    top = z.max(axis=-1, keepdims=True)
+    logsumexp = top[:, 0] + np.log(np.exp(z - top).sum(axis=-1))
+    return float((logsumexp - z[np.arange(len(z)), np.asarray(y)]).mean())
+
+
+def softmax_backward(dp, p) -> np.ndarray:
+    """Exercise 2: dS = P * (dP - sum_s P dP), per query row."""
+    dp, p = np.asarray(dp, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    return p * (dp - (p * dp).sum(axis=-1, keepdims=True))
 
 
 def gradient_positions(t: int, window: int, layers: int) -> list[int]:

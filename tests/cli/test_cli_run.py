@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from terminal import chat_in_a_terminal
 from tiny_checkpoint import TINY_ARGS, write_tiny_hf, write_tiny_native
 
 import minimistral
@@ -185,35 +186,8 @@ def test_chat_with_a_system_prompt_uses_the_template(tiny, capsys, monkeypatch):
 
 def test_chat_through_a_pseudo_terminal(tiny):
     """What a user at a terminal sees: a prompt, the answer, the turn summary."""
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:   # child: the CLI on the terminal
-        os.execv(sys.executable, [sys.executable, "-m", "minimistral", "chat", "--model", str(tiny),
-                                  "--max-tokens", "3", *GREEDY])
-    seen = b""
-
-    def read_until(marker, timeout=120):
-        nonlocal seen
-        while marker not in seen:
-            ready, _, _ = select.select([fd], [], [], timeout)
-            if not ready:
-                raise AssertionError(f"timed out waiting for {marker!r}; got {seen!r}")
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-    try:
-        read_until(b"> ")
-        os.write(fd, b"Hello\n")
-        read_until(b"[turn:")
-        read_until(b"> ")
-        os.write(fd, b"\n")                      # an empty line ends the chat
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
+    code, seen = chat_in_a_terminal(["--model", str(tiny), "--max-tokens", "3", *GREEDY], b"Hello")
+    assert code == 0
     assert b"loading" in seen and b"tokens in the conversation" in seen
     assert b"1/2 layers" in seen and b"2/2 layers" in seen       # the bar redraws per layer on a tty
 

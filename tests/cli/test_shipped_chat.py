@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from terminal import chat_in_a_terminal
 
 import minimistral
 from minimistral.checkpoints.export import write_hf_checkpoint
@@ -76,34 +77,8 @@ def test_chat_without_model_and_the_guardrail():
 
 def test_chat_without_model_in_a_pseudo_terminal():
     """What a user at a terminal sees: the note, a prompt, the answer, the turn summary."""
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:   # child: the CLI on the terminal
-        os.execv(sys.executable, [sys.executable, "-m", "minimistral", "chat", "--max-tokens", "6", *GREEDY])
-    seen = b""
-
-    def read_until(marker, timeout=120):
-        nonlocal seen
-        while marker not in seen:
-            ready, _, _ = select.select([fd], [], [], timeout)
-            if not ready:
-                raise AssertionError(f"timed out waiting for {marker!r}; got {seen!r}")
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-    try:
-        read_until(b"> ")
-        os.write(fd, QUESTION.encode() + b"\n")
-        read_until(b"[turn:")
-        read_until(b"> ")
-        os.write(fd, b"\n")                      # an empty line ends the chat
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0
+    code, seen = chat_in_a_terminal(["--max-tokens", "6", *GREEDY], QUESTION.encode())
+    assert code == 0
     text = seen.decode("utf-8", "replace").replace("\r\n", "\n")
     assert_note(text)
     _, answer = expected_answer([{"role": "user", "content": QUESTION}], 6)

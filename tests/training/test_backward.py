@@ -57,12 +57,18 @@ def torch_loss_and_grads(hf, tokens):
     dW's rows the same way, so the gradients are un-permuted like the weights.
     """
     import torch
-    from reference.native_layout import HF_TO_NATIVE, unpermute
 
     ids = torch.tensor(np.atleast_2d(tokens))
     hf.zero_grad()
     out = hf(input_ids=ids, labels=ids)
     out.loss.backward()
+    return float(out.loss.detach()), native_grads(hf)
+
+
+def native_grads(hf) -> dict:
+    """hf's parameter gradients (after a backward) by native name, wq/wk rows un-permuted."""
+    from reference.native_layout import HF_TO_NATIVE, unpermute
+
     cfg = hf.config
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     top = {"model.embed_tokens.weight": "tok_embeddings.weight", "model.norm.weight": "norm.weight",
@@ -80,7 +86,7 @@ def torch_loss_and_grads(hf, tokens):
         elif module == "self_attn.k_proj":
             g = unpermute(g, cfg.num_key_value_heads, head_dim)
         grads[f"layers.{i}.{HF_TO_NATIVE[module]}.weight"] = g.contiguous().numpy()
-    return float(out.loss.detach()), grads
+    return grads
 
 
 def mismatches(ours: dict, ref: dict, rtol: float = RTOL) -> dict:

@@ -8,7 +8,7 @@ per-token cross_entropy (reduction='none') weighted and divided by the sum of th
 
 import numpy as np
 import pytest
-from test_backward import CONFIGS, hf_and_ours, mismatches, tokens_for
+from test_backward import CONFIGS, hf_and_ours, mismatches, native_grads, tokens_for
 
 from minimistral import MinimistralError
 from minimistral.training import backward
@@ -20,8 +20,6 @@ def torch_masked_loss_and_grads(hf, tokens, mask):
     name (wq/wk rows un-permuted as in test_backward.torch_loss_and_grads)."""
     import torch
     import torch.nn.functional as F
-    from reference.native_layout import HF_TO_NATIVE, unpermute
-
     ids = torch.tensor(np.atleast_2d(tokens))
     m = torch.tensor(np.atleast_2d(mask), dtype=torch.float32)
     hf.zero_grad()
@@ -36,24 +34,7 @@ def torch_masked_loss_and_grads(hf, tokens, mask):
         w = m[:, 1:].reshape(-1)
         loss = (w * ce).sum() / w.sum()
     loss.backward()
-    cfg = hf.config
-    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-    top = {"model.embed_tokens.weight": "tok_embeddings.weight", "model.norm.weight": "norm.weight",
-           "lm_head.weight": "output.weight"}
-    grads = {}
-    for name, p in hf.named_parameters():
-        g = p.grad.detach()
-        if name in top:
-            grads[top[name]] = g.numpy()
-            continue
-        _, _, i, rest = name.split(".", 3)
-        module = rest.rsplit(".", 1)[0]
-        if module == "self_attn.q_proj":
-            g = unpermute(g, cfg.num_attention_heads, head_dim)
-        elif module == "self_attn.k_proj":
-            g = unpermute(g, cfg.num_key_value_heads, head_dim)
-        grads[f"layers.{i}.{HF_TO_NATIVE[module]}.weight"] = g.contiguous().numpy()
-    return float(loss.detach()), grads
+    return float(loss.detach()), native_grads(hf)
 
 
 def answer_mask(shape, seed=2):

@@ -32,12 +32,15 @@ from minimistral.training.vocab import CompactVocab
 
 
 def setup(c: TrainConfig, compact: bool, batches, tok):
+    """The trainer's model (compact output layer) or the same weights over all 32000 rows: the
+    pieces absent from the corpus all get the shared row (CompactVocab.expand), so both give the
+    same loss and differ only in cost."""
     args = c.model_args()
-    params = init_params(args, c.seed, c.init_std)
+    vocab = CompactVocab.of(batches.rows, args.vocab_size)
+    params = vocab.compact(init_params(args, c.seed, c.init_std))
     if compact:
-        vocab = CompactVocab.of(batches.rows, args.vocab_size)
-        params = vocab.compact(params)
         return model_of(args.replace(vocab_size=vocab.size), params), params, vocab.output_bias(), vocab.index
+    params = vocab.expand(params)
     return model_of(args, params, tok), params, None, None
 
 

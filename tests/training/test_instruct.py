@@ -1,4 +1,4 @@
-"""Instruction tuning (training/instruct.py) and its adapter (checkpoints/adapter.py).
+"""Instruction tuning (training/instructions.py, training/instruct.py) and its adapter (checkpoints/adapter.py).
 
 References: mistral-common's v1 tokenizer in finetuning mode for the chat template ids of the
 training data (a conversation ending with the assistant's answer); the story generator's own
@@ -19,17 +19,19 @@ from minimistral import GUARDRAIL_PROMPT, MinimistralError
 from minimistral.checkpoints.export import write_hf_checkpoint
 from minimistral.config import ModelArgs
 from minimistral.fast.linear import bf16_to_float32, float32_to_bf16
-from minimistral.training import corpus, instruct
+from minimistral.training import corpus, instruct, instructions
 from minimistral.training.init import init_params
 from minimistral.training.instruct import (
-    REFUSAL,
-    Example,
     FinetuneConfig,
     answer_accuracy,
-    encode_example,
     finetune,
-    instruction_set,
     native_float32,
+)
+from minimistral.training.instructions import (
+    REFUSAL,
+    Example,
+    encode_example,
+    instruction_set,
 )
 
 TINY = ModelArgs(dim=32, n_layers=2, head_dim=8, hidden_dim=48, n_heads=4, n_kv_heads=2, sliding_window=16,
@@ -57,13 +59,13 @@ def heldout_set():
 
 def test_the_set_is_seeded_and_deterministic(train_set):
     assert instruction_set("train", 50) == train_set[:50]
-    assert instruct.make_example(7) == instruct.make_example(7)
+    assert instructions.make_example(7) == instructions.make_example(7)
     assert instruction_set("train", 50, seed=1) != train_set[:50]
 
 
 def test_every_kind_occurs_with_and_without_the_guardrail(train_set):
     kinds = {e.kind for e in train_set}
-    assert kinds == set(instruct.KINDS)
+    assert kinds == set(instructions.KINDS)
     assert all(e.system == GUARDRAIL_PROMPT for e in train_set if e.kind == "refusal")
     benign = [e for e in train_set if e.kind != "refusal"]
     share = np.mean([e.system is not None for e in benign])
@@ -99,12 +101,12 @@ def test_answers_come_from_the_story(train_set):
         elif e.kind == "after":
             question = e.turns[-2][1]
             before = question.split("What happened after this: ", 1)[1]
-            assert f"{before} {e.answer}" in " ".join(s.text for s in instruct._body(plan))
+            assert f"{before} {e.answer}" in " ".join(s.text for s in instructions._body(plan))
         elif e.kind == "continue":
             assert e.answer in plan.text and e.answer not in story_turn
         elif e.kind == "how_many" and e.turns[-2][1].startswith("How many names"):
             names = set(re.findall(r"\b[A-Z][a-z]+\b", story_turn)) & corpus.NAMES
-            assert e.answer == f"{instruct._number(len(names))}.", (story_turn, e.answer)
+            assert e.answer == f"{instructions._number(len(names))}.", (story_turn, e.answer)
 
 
 def test_every_answer_token_is_a_piece_of_the_stories(train_set, tok):
@@ -127,7 +129,11 @@ def test_conversations_fit_a_few_hundred_tokens(train_set, tok):
 def mistral_common_ids(ex: Example) -> list[int]:
     """mistral-common's v1 tokenizer, finetuning mode: a conversation ending with the answer."""
     import mistral_common
-    from mistral_common.protocol.instruct.messages import AssistantMessage, SystemMessage, UserMessage
+    from mistral_common.protocol.instruct.messages import (
+        AssistantMessage,
+        SystemMessage,
+        UserMessage,
+    )
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
     from mistral_common.protocol.instruct.validator import ValidationMode
     from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
@@ -174,7 +180,7 @@ def test_the_loss_mask_covers_exactly_the_answers(train_set, tok):
 
 
 def test_batches_pad_with_eos_and_mask_the_padding(train_set, tok):
-    batches = instruct.InstructBatches(train_set[:10], 4, tok, seed=0)
+    batches = instructions.InstructBatches(train_set[:10], 4, tok, seed=0)
     tokens, mask = batches[0]
     assert tokens.shape == mask.shape and tokens.shape[0] == 4
     for b, i in enumerate(batches.indices(0)):
@@ -184,7 +190,7 @@ def test_batches_pad_with_eos_and_mask_the_padding(train_set, tok):
     # an epoch is a permutation: 10 conversations in batches of 4 -> each once in the first 10 slots
     seen = batches.indices(0) + batches.indices(1) + batches.indices(2)[:2]
     assert sorted(seen) == list(range(10))
-    assert instruct.InstructBatches(train_set[:10], 4, tok, seed=0)[3][0].tolist() == batches[3][0].tolist()
+    assert instructions.InstructBatches(train_set[:10], 4, tok, seed=0)[3][0].tolist() == batches[3][0].tolist()
 
 
 # ---- evaluation ------------------------------------------------------------------------------
@@ -207,7 +213,7 @@ def test_accuracy_of_the_shipped_base_model_runs(heldout_set):
     model = minimistral.load_default()
     out = answer_accuracy(model, heldout_set[:3], max_tokens=8, samples=2)
     assert out["examples"] == 3 and 0.0 <= out["accuracy"] <= 1.0
-    assert set(out["by_kind"]) == set(instruct.KINDS) and len(out["samples"]) == 2
+    assert set(out["by_kind"]) == set(instructions.KINDS) and len(out["samples"]) == 2
     assert instruct.answer_loss(model, heldout_set[:3]) > 0
 
 

@@ -34,7 +34,7 @@ from ..errors import MinimistralError
 from ..guards.files import kind as path_kind
 from ..guards.files import output_dir
 from ..guards.textio import show
-from ..guards.values import describe, real_number, shown, whole_number
+from ..guards.values import describe, shown, whole_number
 from ..model import Mistral
 from .backward import loss_and_grads
 from .evaluate import cross_entropy
@@ -46,7 +46,7 @@ from .instructions import (
     encode_example,
     instruction_set,
 )
-from .optim import AdamW, clip_global_norm, lr_at
+from .optim import AdamW, checked_hyper_parameters, clip_global_norm, lr_at
 
 # ---- evaluation ---------------------------------------------------------------------------------
 
@@ -144,12 +144,7 @@ def check_finetune_config(c: FinetuneConfig) -> FinetuneConfig:
                                                             "heldout_examples", "eval_every", "eval_examples")}
     for n in ("warmup", "seed", "corpus_seed"):
         fixed[n] = whole_number(getattr(c, n), n)
-    for n in ("lr", "clip", "adam_eps"):
-        fixed[n] = real_number(getattr(c, n), n, "a number > 0", lambda x: x > 0)
-    for n in ("weight_decay", "min_lr_ratio"):
-        fixed[n] = real_number(getattr(c, n), n, "a number >= 0", lambda x: x >= 0)
-    for n in ("beta1", "beta2"):
-        fixed[n] = real_number(getattr(c, n), n, "a number >= 0 and < 1", lambda x: 0 <= x < 1)
+    fixed.update(checked_hyper_parameters(c))
     if c.dtype not in ("BF16", "F32"):
         raise MinimistralError(f"dtype must be 'BF16' or 'F32', got {shown(c.dtype)}.")
     return dataclasses.replace(c, **fixed)

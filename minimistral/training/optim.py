@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from ..guards.values import real_number
+
 
 def decays(name: str) -> bool:
     """Weight decay applies to the matrices, not to the RMSNorm gains (they should stay near 1)."""
@@ -79,3 +81,15 @@ class AdamW:
             v += (1 - b2) * np.square(g)
             denom = np.sqrt(v) / root_bias2 + np.float32(self.eps)
             p -= step_size * m / denom
+
+
+def checked_hyper_parameters(c) -> dict:
+    """The optimiser's numbers of a training config (TrainConfig, FinetuneConfig) as plain floats:
+    lr, clip and adam_eps > 0; weight_decay and min_lr_ratio >= 0; beta1 and beta2 in [0, 1).
+    MinimistralError names the first that is not."""
+    fixed = {n: real_number(getattr(c, n), n, "a number > 0", lambda x: x > 0) for n in ("lr", "clip", "adam_eps")}
+    for n in ("weight_decay", "min_lr_ratio"):
+        fixed[n] = real_number(getattr(c, n), n, "a number >= 0", lambda x: x >= 0)
+    for n in ("beta1", "beta2"):
+        fixed[n] = real_number(getattr(c, n), n, "a number >= 0 and < 1", lambda x: 0 <= x < 1)
+    return fixed

@@ -46,7 +46,7 @@ from . import corpus
 from .backward import loss_and_grads
 from .evaluate import heldout_loss
 from .init import init_params
-from .optim import AdamW, clip_global_norm, lr_at
+from .optim import AdamW, checked_hyper_parameters, clip_global_norm, lr_at
 from .progress import TrainingProgress
 from .vocab import CompactVocab
 
@@ -116,12 +116,9 @@ def check_config(c: TrainConfig) -> TrainConfig:
     fixed["seq_len"] = whole_number(c.seq_len, "seq_len", 2, hint=" (a token and its successor)")
     for name in ("warmup", "checkpoint_every", "seed", "corpus_seed"):
         fixed[name] = whole_number(getattr(c, name), name)
-    for name in ("lr", "init_std", "clip", "rope_theta", "norm_eps", "adam_eps"):
+    for name in ("init_std", "rope_theta", "norm_eps"):
         fixed[name] = real_number(getattr(c, name), name, "a number > 0", lambda x: x > 0)
-    for name in ("weight_decay", "min_lr_ratio"):
-        fixed[name] = real_number(getattr(c, name), name, "a number >= 0", lambda x: x >= 0)
-    for name in ("beta1", "beta2"):
-        fixed[name] = real_number(getattr(c, name), name, "a number >= 0 and < 1", lambda x: 0 <= x < 1)
+    fixed.update(checked_hyper_parameters(c))
     if c.dtype not in ("BF16", "F32"):
         raise MinimistralError(f"dtype must be 'BF16' or 'F32', got {shown(c.dtype)}.")
     c = dataclasses.replace(c, **fixed)

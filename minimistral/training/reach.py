@@ -99,8 +99,8 @@ def run_one(window: int | None, n_layers: int, delta: int, steps: int, seed: int
 @functools.cache
 def relay_example(steps: int = 300, seed: int = 0):
     """A model that carries a token past its window, and one retrieval to watch: the copy task
-    with W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here in about a
-    minute on 2 cores. Returns (model, ids [24], source, query, target): the query at position 13
+    with W = 4, k = 2, delta = 5 (5 > W - 1 = 3, within k (W - 1) = 6), trained here in a few
+    seconds on 2 cores. Returns (model, ids [24], source, query, target): the query at position 13
     must predict the token said at position 8, 5 back, which no single window reaches. Trained
     once per process and arguments (cached): later calls return the same model, so use it, do not
     train it further.

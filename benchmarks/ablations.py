@@ -2,8 +2,9 @@
 
 Every variant is TrainConfig() (the shipped model's recipe: 6 layers, D = 128, 8 query heads on 2 kv
 heads of 16 features, W = 32, batch 8 x 512 tokens) with one thing changed, trained on the same
-corpus for the same number of steps (--steps, default 1000 = 4.1 M tokens, about 10 minutes a run
-on one core of this machine; the shipped model had 6000), initial weights seeded by --seeds:
+corpus for the same number of steps (--steps, default 600 = 2.5 M tokens, about 6 minutes a run on
+one core of this machine, 25 for full attention, whose cost grows with T x T; the shipped model had
+6000 steps), initial weights seeded by --seeds:
 
     window     recipe (W = 32)   full (no window: W = T = 512 in training, None at inference)   w16 (W = 16)
     kv heads   mqa (1 kv head)   recipe (2: GQA)   mha (8: one per query head)      same width D = H x Hd
@@ -22,7 +23,14 @@ buffer keeps them) with the cache's size after 4096 tokens (a window caps it at 
 
 Results go to minimistral/data/experiments/ablations.json (--out): runs are merged in by
 (variant, seed, steps) and the file is rewritten after each one, so an interrupted set resumes
-where it stopped (--force reruns what is there).
+where it stopped (--force reruns what is there). Seeds can train side by side, one process per
+core, each into its own --out; --merge then gathers them, and --speeds re-measures pre-fill and
+decode on the kept checkpoints alone (two runs beside each other share memory bandwidth):
+
+    python benchmarks/ablations.py --seeds 0 --out /tmp/s0.json --keep RUNS &     # one per core
+    python benchmarks/ablations.py --seeds 1 --out /tmp/s1.json --keep RUNS; wait
+    python benchmarks/ablations.py --merge /tmp/s0.json /tmp/s1.json
+    python benchmarks/ablations.py --speeds --keep RUNS
 """
 
 from __future__ import annotations
@@ -181,20 +189,104 @@ def summarise(rows: list[dict], steps: int) -> dict:
     return out
 
 
+def write(out: Path, rows: list[dict], argv: list[str], note: str | None = None) -> dict:
+    """Rewrite the JSON with these rows (sorted), their summary per step count, and how they were made."""
+    data = json.loads(out.read_text()) if out.exists() else {}
+    data.update({
+        "what": "the shipped recipe (training/train.TrainConfig) with one change per variant, trained "
+                "at an equal token budget; see benchmarks/ablations.py",
+        "recipe": dataclasses.asdict(RECIPE), "variants": VARIANTS, "groups": GROUPS,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}, one BLAS thread",
+        "summary": {str(s): summarise(rows, s) for s in sorted({r["steps"] for r in rows})},
+        "runs": sorted(rows, key=lambda r: (r["steps"], r["variant"], r["seed"])),
+    })
+    data.setdefault("commands", [])
+    command = "python benchmarks/ablations.py " + " ".join(argv)
+    if command not in data["commands"]:
+        data["commands"].append(command)
+    if note:
+        data.setdefault("notes", [])
+        if note not in data["notes"]:
+            data["notes"].append(note)
+    data.pop("command", None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1) + "\n")
+    return data
+
+
+def remeasure_speeds(rows: list[dict], keep: Path) -> list[dict]:
+    """Pre-fill and decode tokens/s of every kept checkpoint again, one after the other in this process
+    (a quiet machine: the runs themselves may have measured beside each other)."""
+    for r in rows:
+        run_dir = keep / f"{r['variant']}-seed{r['seed']}-steps{r['steps']}"
+        if not run_dir.is_dir():
+            print(f"{run_dir} is missing: speeds of {r['variant']} seed {r['seed']} kept as measured", flush=True)
+            continue
+        model = inference_model(r["variant"], run_dir)
+        prompt = corpus.heldout_windows(1, PROMPT_TOKENS, 0, model.tokenizer)[0]
+        r.update(speed(model, prompt), speeds="remeasured alone after the runs")
+        print(f"{r['variant']} seed {r['seed']}: pre-fill {r['prefill_tokens_per_s']:.0f} tok/s, "
+              f"decode {r['decode_tokens_per_s']:.0f} tok/s", flush=True)
+    return rows
+
+
+def table(data: dict) -> str:
+    """The runs at the largest budget as a markdown table, seeds side by side (for RESULTS.md)."""
+    steps = max(r["steps"] for r in data["runs"])
+    rows = [r for r in data["runs"] if r["steps"] == steps]
+    head = ["variant", "seed", "held-out CE", "hand-written (sentences / passages)", "names near / mid / far / first",
+            "train tok/s", "pre-fill tok/s", "decode tok/s", "KV B/token", "KV at 4096 tokens"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    order = [v for g in GROUPS.values() for v in g]
+    for r in sorted(rows, key=lambda r: (order.index(r["variant"]), r["seed"])):
+        n, h = r["names"], r["handwritten_ce"]
+        lines.append("| " + " | ".join([
+            r["variant"], str(r["seed"]), f"{r['heldout_ce']:.3f}", f"{h['sentences']:.2f} / {h['passages']:.2f}",
+            " / ".join(f"{n[b]:.2f}" for b in ("near", "mid", "far", "first")),
+            f"{r['train_tokens_per_s']:.0f}", f"{r['prefill_tokens_per_s']:.0f}", f"{r['decode_tokens_per_s']:.0f}",
+            str(r["kv_bytes_per_token"]), f"{r['kv_cache_bytes_at_4096'] / 1024:.0f} KiB"]) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=1000, help="steps per run, the same for every variant (default 1000)")
+    ap.add_argument("--steps", type=int, default=600, help="steps per run, the same for every variant (default 600)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="initialisation seeds (0 1 for headlines)")
     ap.add_argument("--only", nargs="+", choices=list(VARIANTS), default=None, help="run these variants only")
     ap.add_argument("--out", type=Path, default=OUT, help=f"the JSON to merge into (default {OUT})")
     ap.add_argument("--keep", type=Path, default=None, help="keep each run's checkpoint under this directory")
     ap.add_argument("--force", action="store_true", help="rerun (variant, seed, steps) already in --out")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None,
+                    help="train nothing: add the runs of these JSON files (e.g. seeds run side by side) to --out")
+    ap.add_argument("--table", action="store_true", help="train nothing: print --out's runs as a markdown table")
+    ap.add_argument("--speeds", action="store_true",
+                    help="train nothing: measure pre-fill and decode again on the checkpoints kept in --keep")
     opts = ap.parse_args(argv)
     if opts.steps < 1:
         ap.error("--steps must be at least 1")
-    variants = opts.only or list(VARIANTS)
     data = json.loads(opts.out.read_text()) if opts.out.exists() else {}
     rows = data.get("runs", [])
+    if opts.table:
+        print(table(data))
+        return data
+    if opts.merge:
+        for path in opts.merge:
+            extra = json.loads(path.read_text())
+            keys = {(r["variant"], r["seed"], r["steps"]) for r in extra["runs"]}
+            rows = [r for r in rows if (r["variant"], r["seed"], r["steps"]) not in keys] + extra["runs"]
+        note = "seeds trained side by side, one process (one BLAS thread) per core; merged with --merge"
+        data = write(opts.out, rows, argv, note)
+        print(f"wrote {opts.out}: {len(rows)} runs", flush=True)
+        return data
+    if opts.speeds:
+        if opts.keep is None:
+            ap.error("--speeds needs --keep DIR, where the runs' checkpoints are")
+        data = write(opts.out, remeasure_speeds(rows, opts.keep), argv,
+                     "pre-fill and decode speeds re-measured alone, one checkpoint after another (--speeds)")
+        return data
+    variants = opts.only or list(VARIANTS)
     t0, ran = time.time(), 0
     for seed in opts.seeds:
         for variant in variants:
@@ -209,19 +301,7 @@ def main(argv=None) -> dict:
                   f"{row['names']['near']}/{row['names']['mid']}/{row['names']['far']}, "
                   f"{row['train_tokens_per_s']:.0f} train tok/s, decode {row['decode_tokens_per_s']:.0f} tok/s, "
                   f"{row['kv_bytes_per_token']} KV bytes/token ({row['seconds']} s)", flush=True)
-            data = {
-                "what": "the shipped recipe (training/train.TrainConfig) with one change per variant, trained "
-                        "at an equal token budget; see benchmarks/ablations.py",
-                "recipe": dataclasses.asdict(RECIPE), "variants": VARIANTS, "groups": GROUPS,
-                "command": "flock /tmp/minimistral-heavy.lock python benchmarks/ablations.py " + " ".join(
-                    sys.argv[1:] if argv is None else argv),
-                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores, NumPy {np.__version__}, one BLAS thread",
-                "summary": {str(s): summarise(rows, s) for s in sorted({r["steps"] for r in rows})},
-                "runs": sorted(rows, key=lambda r: (r["steps"], r["variant"], r["seed"])),
-            }
-            opts.out.parent.mkdir(parents=True, exist_ok=True)
-            opts.out.write_text(json.dumps(data, indent=1) + "\n")
+            data = write(opts.out, rows, argv)
     print(f"wrote {opts.out}: {ran} runs ({round(time.time() - t0)} s)" if ran else "nothing to run", flush=True)
     return data
 

@@ -10,7 +10,7 @@ test can hold the drawing against the paper. The modules, by what they draw:
     attention.py    the shipped model's attention maps: heads, GQA groups, head roles, <s>
     names.py        names carried past the window: top-1 by distance, one name's relay and its cut;
                     the same relay on a copy-task model trained on the spot (training/reach.py)
-    experiments.py  measured SWA cost and measured reach (results in data/experiments/)
+    experiments.py  measured SWA cost, measured reach, the recipe's ablations (results in data/experiments/)
     training.py     the shipped model's training curve (its train_log.jsonl)
 
     write_all("figures")   ->  [figures/fig1_masks.png, ...]   (what `minimistral figures` does)
@@ -72,6 +72,7 @@ REGISTRY = {
     "relay_copy_task": fig_relay_copy_task,
     "swa_cost": experiments.fig_swa_cost,
     "reach_measured": experiments.fig_reach_measured,
+    "ablations": experiments.fig_ablations,
     "training_loss": training.fig_training_loss,
 }
 

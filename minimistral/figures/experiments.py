@@ -1,7 +1,8 @@
-"""Figures of the two experiments, redrawn from the cached results their benchmark scripts write:
-SWA's measured compute cost (data/experiments/swa_cost.json) and the measured reach of trained
-SWA stacks (data/experiments/reach.json), written there by benchmarks/bench_swa_cost.py and
-benchmarks/reach_experiment.py and shipped in the package. ``minimistral figures`` redraws them; it does not re-measure.
+"""Figures of the experiments, redrawn from the cached results their benchmark scripts write:
+SWA's measured compute cost (data/experiments/swa_cost.json), the measured reach of trained
+SWA stacks (data/experiments/reach.json) and the ablations of the shipped recipe
+(data/experiments/ablations.json), written there by benchmarks/bench_swa_cost.py,
+benchmarks/reach_experiment.py and benchmarks/ablations.py and shipped in the package. ``minimistral figures`` redraws them; it does not re-measure.
 Same contract as the other figure modules: each function returns (figure, data), built with
 matplotlib.figure.Figure (no pyplot).
 
@@ -175,3 +176,63 @@ def fig_reach_measured(path: Path = REACH_JSON):
     fig.suptitle(f"Does a trained SWA stack use its reach? Copy task, V = {res['vocab']}, "
                  f"{res['steps']} AdamW steps per model ({res['date']})", fontsize=FONT)
     return fig, curves
+
+
+# ---- ablations of the shipped recipe ----------------------------------------------------------------
+
+ABLATIONS_JSON = RESULTS / "ablations.json"
+ABLATION_PANELS = [   # (row key, axis label, scale)
+    ("heldout_ce", "held-out stories\n(nats per token, lower is better)", 1.0),
+    ("passages_ce", "hand-written passages\n(nats per token)", 1.0),
+    ("train_tokens_per_s", "training\n(thousand tokens/s, 1 thread)", 1e-3),
+    ("decode_tokens_per_s", "decode after 512 tokens\n(tokens/s, bf16, 1 thread)", 1.0),
+    ("kv_cache_bytes_at_4096", "KV cache after 4096 tokens\n(KiB, float32)", 1 / 1024),
+]
+
+
+def ablation_value(row: dict, key: str) -> float:
+    """One number of one run: passages_ce is nested in the run's handwritten_ce."""
+    return row["handwritten_ce"]["passages"] if key == "passages_ce" else row[key]
+
+
+def fig_ablations(path: Path = ABLATIONS_JSON, steps: int | None = None):
+    """One row per design choice (window, kv heads, layers), one column per measurement; a dot per
+    seed, a bar at their mean. ``steps`` picks the budget (default: the largest one in the file).
+
+    data: {group: {variant: {key: [one value per seed]}}}.
+    """
+    res = load_results(path, "flock /tmp/minimistral-heavy.lock python benchmarks/ablations.py --seeds 0 1")
+    steps = steps or max(r["steps"] for r in res["runs"])
+    runs = [r for r in res["runs"] if r["steps"] == steps]
+    groups = res["groups"]
+    fig = Figure(figsize=(18, 3.3 * len(groups)), layout="constrained")
+    axes = fig.subplots(len(groups), len(ABLATION_PANELS), squeeze=False)
+    data = {}
+    for i, (group, variants) in enumerate(groups.items()):
+        data[group] = {}
+        for v in variants:
+            sel = sorted((r for r in runs if r["variant"] == v), key=lambda r: r["seed"])
+            data[group][v] = {key: [ablation_value(r, key) for r in sel] for key, _, _ in ABLATION_PANELS}
+        for j, (key, label, scale) in enumerate(ABLATION_PANELS):
+            ax = axes[i, j]
+            for x, v in enumerate(variants):
+                vals = np.array(data[group][v][key], dtype=np.float64) * scale
+                if len(vals) == 0:
+                    continue
+                ax.bar(x, vals.mean(), 0.6, color="C1" if v == "recipe" else "C0", alpha=0.5)
+                ax.plot([x] * len(vals), vals, "o", color="k", markersize=4)
+            ax.set_xticks(range(len(variants)), variants, fontsize=FONT - 4)
+            if key.startswith("kv_"):
+                ax.set_yscale("log")                     # a window caps the cache: orders of magnitude
+            elif key.endswith("_ce"):
+                lows = [min(data[group][v][key]) for v in variants if data[group][v][key]]
+                if lows:
+                    ax.set_ylim(bottom=0.95 * min(lows))
+            if i == 0:
+                ax.set_title(label, fontsize=FONT - 3)
+            ax.grid(alpha=0.3, axis="y")
+        axes[i, 0].set_ylabel(group.replace("_", " "), fontsize=FONT)
+    tokens = runs[0]["tokens"] if runs else 0
+    fig.suptitle(f"The shipped recipe with one change at a time: {steps} steps ({tokens / 1e6:.1f} M tokens) "
+                 f"each, a dot per seed ({res['date']}; recipe in orange)", fontsize=FONT - 1)
+    return fig, data

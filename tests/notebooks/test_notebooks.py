@@ -28,10 +28,10 @@ SOLUTIONS = ROOT / "notebooks" / "solutions"
 OURS = ["01_masks", "02_receptive_field", "03_gqa", "04_rolling_buffer", "05_prefill_chunking",
         "06_forward_pass"]
 OTHERS_ALLOWED = {"00_first_look", "07_training", "08_attention_maps", "09_swa_cost",
-                  "10_cpu_inference", "11_quantization", "12_inside_the_model", "13_checkpoints"}   # written alongside
+                  "10_cpu_inference", "11_quantization", "12_inside_the_model", "13_checkpoints", "14_ablations"}   # written alongside
 # notebooks whose exercises follow the convention below (07's are checked by test_notebook07_solutions.py)
 WITH_EXERCISES = OURS + ["00_first_look", "08_attention_maps", "09_swa_cost", "10_cpu_inference",
-                         "11_quantization", "12_inside_the_model", "13_checkpoints"]
+                         "11_quantization", "12_inside_the_model", "13_checkpoints", "14_ablations"]
 # the overview notebook 00 has one exercise; the others between 3 and 5
 FEWER_EXERCISES = {"00_first_look": 1}
 

@@ -81,17 +81,19 @@ class MinimistralSide:
         logits = self.model.run(np.asarray(ids), np.arange(len(ids)), cache, last_only=True)
         return [cache, len(ids), int(logits[-1].argmax())]
 
-    def full_window(self):
-        """A cache already holding W positions (random keys and values), as after a long prompt."""
+    def full_window(self, n=None):
+        """A cache already holding n positions (default W, or 4096 without a window) of random keys
+        and values, as after a long prompt."""
         import numpy as np
         a, rng = self.model.args, np.random.default_rng(0)
-        cache, positions = self.model.new_cache(), np.arange(a.sliding_window)
+        n = n or a.sliding_window or 4096
+        cache, positions = self.model.new_cache(), np.arange(n)
         cache.begin(positions)
         for layer in range(a.n_layers):
             k = rng.standard_normal((len(positions), a.n_kv_heads, a.head_dim), dtype=np.float32)
             cache.write(layer, k, k, positions)
         cache.advance(positions)
-        return [cache, a.sliding_window, 1]
+        return [cache, n, 1]
 
     def decode(self, state):
         import numpy as np
@@ -130,7 +132,7 @@ SIDES = {"minimistral": MinimistralSide, "torch": TorchSide}
 def worker(side_name: str, model_dir: str) -> None:
     """Serve one side in this process: load, then answer commands read from stdin, one per line.
 
-    prefill N | decode | window | quit  ->  one JSON line each on stdout (times, or memory at quit).
+    prefill N | decode | window [N] | quit  ->  one JSON line each on stdout (times, or memory at quit).
     """
     anon = AnonPeak()
     side = SIDES[side_name]()
@@ -146,7 +148,7 @@ def worker(side_name: str, model_dir: str) -> None:
         elif cmd == "decode":
             side.decode(state)
         elif cmd == "window":
-            state = side.full_window() if hasattr(side, "full_window") else None
+            state = side.full_window(*map(int, arg)) if hasattr(side, "full_window") else None
         elif cmd == "quit":
             reply({"peak_rss_gb": status_kb("VmHWM") / 1e6 * 1.024, "peak_anon_gb": anon.stop() / 1e6 * 1.024})
             return

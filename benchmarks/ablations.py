@@ -189,8 +189,9 @@ def summarise(rows: list[dict], steps: int) -> dict:
     return out
 
 
-def write(out: Path, rows: list[dict], argv: list[str], note: str | None = None) -> dict:
-    """Rewrite the JSON with these rows (sorted), their summary per step count, and how they were made."""
+def write(out: Path, rows: list[dict], argv: list[str], note: str | None = None, made_by=()) -> dict:
+    """Rewrite the JSON with these rows (sorted), their summary per step count, and how they were made
+    (the commands already there, then `made_by`, then this one)."""
     data = json.loads(out.read_text()) if out.exists() else {}
     data.update({
         "what": "the shipped recipe (training/train.TrainConfig) with one change per variant, trained "
@@ -203,8 +204,9 @@ def write(out: Path, rows: list[dict], argv: list[str], note: str | None = None)
     })
     data.setdefault("commands", [])
     command = "python benchmarks/ablations.py " + " ".join(argv)
-    if command not in data["commands"]:
-        data["commands"].append(command)
+    for c in [*made_by, command]:
+        if c not in data["commands"]:
+            data["commands"].append(c)
     if note:
         data.setdefault("notes", [])
         if note not in data["notes"]:
@@ -272,12 +274,14 @@ def main(argv=None) -> dict:
         print(table(data))
         return data
     if opts.merge:
+        made_by = []
         for path in opts.merge:
             extra = json.loads(path.read_text())
             keys = {(r["variant"], r["seed"], r["steps"]) for r in extra["runs"]}
+            made_by += [extra["command"]] if "command" in extra else extra.get("commands", [])
             rows = [r for r in rows if (r["variant"], r["seed"], r["steps"]) not in keys] + extra["runs"]
         note = "seeds trained side by side, one process (one BLAS thread) per core; merged with --merge"
-        data = write(opts.out, rows, argv, note)
+        data = write(opts.out, rows, argv, note, made_by)
         print(f"wrote {opts.out}: {len(rows)} runs", flush=True)
         return data
     if opts.speeds:

@@ -2,9 +2,9 @@
 
 Every variant is TrainConfig() (the shipped model's recipe: 6 layers, D = 128, 8 query heads on 2 kv
 heads of 16 features, W = 32, batch 8 x 512 tokens) with one thing changed, trained on the same
-corpus for the same number of steps (--steps, default 600 = 2.5 M tokens, about 6 minutes a run on
-one core of this machine, 25 for full attention, whose cost grows with T x T; the shipped model had
-6000 steps), initial weights seeded by --seeds:
+corpus for the same number of steps (--steps, default 600 = 2.5 M tokens: 6 to 10 minutes a run on
+one core of this machine with the other core busy, 22 for full attention, whose cost grows with
+T x T; the shipped model had 6000 steps), initial weights seeded by --seeds:
 
     window     recipe (W = 32)   full (no window: W = T = 512 in training, None at inference)   w16 (W = 16)
     kv heads   mqa (1 kv head)   recipe (2: GQA)   mha (8: one per query head)      same width D = H x Hd

@@ -98,9 +98,11 @@ def inference_model(variant: str, out_dir: Path) -> Mistral:
     return model
 
 
-def speed(model: Mistral, prompt: np.ndarray) -> dict:
-    """Pre-fill tokens/s of the prompt and decode tokens/s of DECODE_TOKENS greedy tokens after it
-    (the rolling cache; chunks of W, or the whole prompt without a window), best of REPEATS."""
+def speed(model: Mistral) -> dict:
+    """Pre-fill tokens/s of a PROMPT_TOKENS-token held-out prompt and decode tokens/s of DECODE_TOKENS
+    greedy tokens after it (the rolling cache; chunks of W, or the whole prompt without a window),
+    best of REPEATS."""
+    prompt = corpus.heldout_windows(1, PROMPT_TOKENS, 0, model.tokenizer)[0]
     prefill, decode = [], []
     for _ in range(REPEATS):
         cache = model.new_cache()
@@ -143,7 +145,6 @@ def run_one(variant: str, steps: int, seed: int, keep: Path | None) -> dict:
         held = evaluate.evaluate(model, n_windows=64, seq_len=512)
         hand = evaluate.handwritten(model)
         names = evaluate.name_recall(model, window=RECIPE.sliding_window, layers=RECIPE.n_layers)
-        prompt = corpus.heldout_windows(1, PROMPT_TOKENS, 0, model.tokenizer)[0]
         window = args.sliding_window
         row = {
             "variant": variant, "seed": seed, "steps": steps, "tokens": steps * config.batch * config.seq_len,
@@ -158,7 +159,7 @@ def run_one(variant: str, steps: int, seed: int, keep: Path | None) -> dict:
             "names_mentions": {b: v["mentions"] for b, v in names["bands"].items()},
             "names_by_distance": distance_bins(names["by_distance"]),
             "train_tokens_per_s": float(np.median(rates)),
-            **speed(model, prompt),
+            **speed(model),
             "kv_bytes_per_token": kv_cache_bytes(args.n_layers, args.n_kv_heads, args.head_dim, 1, 4),
             "kv_cache_bytes_at_4096": kv_cache_bytes(args.n_layers, args.n_kv_heads, args.head_dim,
                                                      min(window or 4096, 4096), 4),
@@ -226,8 +227,7 @@ def remeasure_speeds(rows: list[dict], keep: Path) -> list[dict]:
             print(f"{run_dir} is missing: speeds of {r['variant']} seed {r['seed']} kept as measured", flush=True)
             continue
         model = inference_model(r["variant"], run_dir)
-        prompt = corpus.heldout_windows(1, PROMPT_TOKENS, 0, model.tokenizer)[0]
-        r.update(speed(model, prompt), speeds="remeasured alone after the runs")
+        r.update(speed(model), speeds="remeasured alone after the runs")
         print(f"{r['variant']} seed {r['seed']}: pre-fill {r['prefill_tokens_per_s']:.0f} tok/s, "
               f"decode {r['decode_tokens_per_s']:.0f} tok/s", flush=True)
     return rows

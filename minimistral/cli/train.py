@@ -42,6 +42,7 @@ TRAIN_OPTIONS = {
     "eval_windows": (int, "N", "held-out windows of T tokens"),
     "checkpoint_every": (int, "N", "intermediate checkpoints in DIR/checkpoints every N steps (0: none)"),
     "corpus_seed": (int, "S", "seed of the story corpus"),
+    "name_weight": (float, "X", "loss weight of a name said again in its story (1: the plain mean)"),
 }
 
 

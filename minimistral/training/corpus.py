@@ -257,6 +257,21 @@ def name_mentions(story, tok=None, names=None, first: bool = False) -> list[Ment
     return out
 
 
+def name_weights(rows: np.ndarray, weight: float, tok=None) -> np.ndarray:
+    """float32 [B, T]: the loss weight of each token of packed rows [B, T] (the training batches):
+    ``weight`` at the first piece of every name said again in its story within the row, 1 elsewhere.
+
+    A name said again is the one prediction that needs a fact from earlier in the story, and one
+    token in 36 of the corpus: weighing it more strengthens the signal for carrying a name through
+    the window (TrainConfig.name_weight). First mentions keep weight 1: nothing gives them away.
+    """
+    out = np.ones(rows.shape, dtype=np.float32)                                 # [B, T]
+    for b, row in enumerate(rows):
+        for m in name_mentions(row, tok):
+            out[b, m.position] = weight
+    return out
+
+
 def band(distance: int, window: int = DEFAULT_WINDOW, layers: int = DEFAULT_LAYERS) -> str:
     """'near', 'mid' or 'far': where the previous mention lies for the query that predicts the name.
 

@@ -82,6 +82,9 @@ class TrainConfig:
     clip: float = 1.0               # global gradient norm
     init_std: float = 0.02
     seed: int = 0
+    # a name said again weighs this many ordinary tokens in the loss (1: the plain mean); the
+    # rare predictions that need a name carried from earlier in the story (corpus.name_weights)
+    name_weight: float = 1.0
     # evaluation and output
     eval_every: int = 250           # held-out loss every this many steps (and at the end)
     eval_windows: int = 16          # held-out windows of T tokens
@@ -118,6 +121,7 @@ def check_config(c: TrainConfig) -> TrainConfig:
         fixed[name] = whole_number(getattr(c, name), name)
     for name in ("init_std", "rope_theta", "norm_eps"):
         fixed[name] = real_number(getattr(c, name), name, "a number > 0", lambda x: x > 0)
+    fixed["name_weight"] = real_number(c.name_weight, "name_weight", "a number >= 1", lambda x: x >= 1)
     fixed.update(checked_hyper_parameters(c))
     if c.dtype not in ("BF16", "F32"):
         raise MinimistralError(f"dtype must be 'BF16' or 'F32', got {shown(c.dtype)}.")
@@ -266,9 +270,10 @@ def _train(c: TrainConfig, args: ModelArgs, run: _Run, progress) -> TrainResult:
         for step in range(1, c.steps + 1):
             t0 = time.perf_counter()
             tokens = batches[step - 1]                                                # [B, T]
+            weights = None if c.name_weight == 1 else corpus.name_weights(tokens, c.name_weight, tok)
             if vocab is not None:
                 tokens = vocab.index[tokens]                                          # full -> compact ids
-            loss, grads = loss_and_grads(model, tokens, bias)
+            loss, grads = loss_and_grads(model, tokens, bias, loss_mask=weights)
             if not math.isfinite(loss):
                 raise MinimistralError(f"the loss became {loss} at step {step}; lower --lr "
                                        f"({run.survivors()}).")

@@ -163,6 +163,20 @@ def test_name_mentions_positions_and_distances(tok):
                                                                   [pieces[0].position]) == "\u2581B"
 
 
+def test_name_weights_weigh_names_said_again_in_their_own_story(tok):
+    first = "Tom had a dog named Max. Tom was happy and Max barked."
+    second = "Tom ran home."                                   # a new story: its Tom is a first mention
+    row = np.concatenate(corpus.encode_stories([first, second], tok))[None]        # [1, T]
+    pieces = [tok.piece(int(i)) for i in row[0]]
+    toms = [i for i, p in enumerate(pieces) if p == "\u2581Tom"]
+    maxes = [i for i, p in enumerate(pieces) if p == "\u2581Max"]
+    assert len(toms) == 3 and len(maxes) == 2
+    w = corpus.name_weights(row, 4.0, tok)
+    assert w.dtype == np.float32 and w.shape == row.shape
+    assert sorted(np.nonzero(w[0] == 4.0)[0].tolist()) == sorted([toms[1], maxes[1]])
+    assert np.all(np.delete(w[0], [toms[1], maxes[1]]) == 1.0)
+
+
 def test_band_edges():
     W, k = corpus.DEFAULT_WINDOW, corpus.DEFAULT_LAYERS
     assert corpus.band(1) == corpus.band(W) == "near"                # d - 1 <= W - 1

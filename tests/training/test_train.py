@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -156,6 +157,43 @@ def test_heldout_loss_agrees_with_the_training_loss():
     assert math.isclose(heldout_loss(model, windows), loss, rel_tol=1e-5)
 
 
+def test_name_weight_weighs_names_said_again_in_the_first_steps_loss(tmp_path):
+    """The logged loss of step 1 is the weighted mean of the initial model's per-token
+    cross-entropy, names said again (found here by their pieces) counting name_weight times."""
+    from minimistral.training.evaluate import cross_entropy
+
+    config = TrainConfig(**{**TINY.__dict__, "steps": 1, "seq_len": 128, "name_weight": 3.0, "compact_vocab": False})
+    args = config.model_args()
+    model = model_of(args, init_params(args, config.seed, config.init_std))
+    tok = corpus.tokenizer()
+    batch = corpus.Batches(config.batch, config.seq_len, config.steps, config.corpus_seed, tok)[0]   # [B, T]
+    total = weight = again = plain = count = 0.0
+    for row in batch:
+        ce = cross_entropy(model.forward(row)[:-1], row[1:])                     # [T - 1]
+        w = np.ones(len(row))
+        text, owner, seen = "", [], set()                # the row as text; the token of each character
+        for t, i in enumerate(row):
+            if int(i) == tok.bos_id:
+                text, owner = text + "|", owner + [t]    # a story starts: nothing said yet
+            elif not tok.sp.is_control(int(i)):
+                piece = tok.piece(int(i)).replace("\u2581", " ")
+                text, owner = text + piece, owner + [t] * len(piece)
+        for word in re.finditer(r"[A-Za-z]+|[|]", text):
+            if word.group() == "|":
+                seen = set()
+            elif word.group() in corpus.NAMES:
+                if word.group() in seen:
+                    w[owner[word.start()]], again = 3.0, again + 1
+                seen.add(word.group())
+        total += float((w[1:] * ce).sum())
+        weight += float(w[1:].sum())
+        plain, count = plain + float(ce.sum()), count + len(ce)
+    assert again > 0                                         # the batch has names said again
+    log = train(config, tmp_path).log
+    assert math.isclose(log[0]["loss"], total / weight, rel_tol=1e-6)     # at the start every token
+    assert not math.isclose(log[0]["loss"], plain / count, rel_tol=1e-6)  # costs about ln V: close
+
+
 def _cli(*args, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "minimistral", *args], capture_output=True, text=True,
@@ -183,6 +221,7 @@ def test_cli_train_end_to_end(tmp_path):
     (["--head-dim", "7"], "head_dim"),
     (["--seq-len", "1"], "seq_len"),
     (["--steps", "many"], "--steps"),
+    (["--name-weight", "0.5"], "name_weight"),
 ])
 def test_cli_train_bad_options_exit_2_with_one_line(tmp_path, options, fragment):
     r = _cli("train", "--out", str(tmp_path / "x"), *options, cwd=tmp_path)

@@ -17,10 +17,15 @@ each layer either stay (the residual) or hop back at most W - 1 tokens (the wind
 the relay positions are removed from every query's window (``Cut``: their softmax weight is 0,
 the other keys renormalized), and the name's probability at the query is measured again; as a
 control, the same number of other positions inside the window are cut instead. If the relay
-carries the name, cutting it removes the retrieval and cutting the others does not.
+carries the name, cutting it removes the retrieval and cutting the others does not. A model may
+carry the name on many positions at once (a trained story model keeps it on the full stops of
+the sentences in between): ``every_hop`` cuts the path at every layer where it hops, and
+``carrier_cut`` cuts a whole set of positions (``sentence_ends``) at every layer, each beside a
+control of as many other positions.
 
     path = relay_path(maps, window, source=s, query=q)       # [L + 1] positions, p_0 = s, p_L = q
     result = cut_experiment(model, ids, source=s, query=q, target=ids[q + 1])
+    result = carrier_cut(model, ids, s, q, ids[q + 1], sentence_ends(tokenizer, ids, s + 1, q))
 """
 
 from __future__ import annotations
@@ -67,20 +72,30 @@ def relay_path(maps: np.ndarray, source: int, query: int) -> list[int]:
     return path[::-1]
 
 
-class Cut(AttentionTrace):
-    """An AttentionTrace that also removes keys: at ``layer``, no query reads ``positions``
-    (except a query reading itself, so no row is left empty). Records the maps as it goes."""
+class Cuts(AttentionTrace):
+    """An AttentionTrace that also removes keys: at each layer of ``cuts`` ({layer: positions}), no
+    query reads those positions (except a query reading itself, so no row is left empty). Records
+    the maps as it goes."""
 
-    def __init__(self, layer: int, positions):
+    def __init__(self, cuts: dict):
         super().__init__()
-        self.layer = layer
-        self.positions = np.asarray(sorted(set(int(p) for p in positions)), dtype=np.int64)
+        self.cuts = {int(layer): np.asarray(sorted(set(int(p) for p in positions)), dtype=np.int64)
+                     for layer, positions in cuts.items()}
 
     def cut(self, layer: int, query_pos, key_pos, allowed: np.ndarray) -> np.ndarray:
-        if layer != self.layer or not len(self.positions):
+        positions = self.cuts.get(layer)
+        if positions is None or not len(positions):
             return allowed
-        removed = np.isin(key_pos, self.positions)[None, :] & (key_pos[None, :] != query_pos[:, None])
+        removed = np.isin(key_pos, positions)[None, :] & (key_pos[None, :] != query_pos[:, None])
         return allowed & ~removed                                               # [T, S]
+
+
+class Cut(Cuts):
+    """Cuts at one layer: Cut(layer, positions)."""
+
+    def __init__(self, layer: int, positions):
+        super().__init__({layer: positions})
+        self.layer, self.positions = int(layer), self.cuts[int(layer)]
 
 
 def probability_at(model, ids: np.ndarray, query: int, target: int, trace=None) -> float:
@@ -91,12 +106,15 @@ def probability_at(model, ids: np.ndarray, query: int, target: int, trace=None) 
     return float(np.exp(z[target]) / np.exp(z).sum())
 
 
-def cut_experiment(model, ids, source: int, query: int, target: int, seed: int = 0) -> dict:
+def cut_experiment(model, ids, source: int, query: int, target: int, seed: int = 0,
+                   every_hop: bool = False) -> dict:
     """Cut the relay and, as a control, as many other positions, at the layer where the relay
-    hops furthest; the target's probability at the query each time.
+    hops furthest (or, with ``every_hop``, at every layer where it hops: the position it leaves
+    there, and one other position of the same window for the control); the target's probability
+    at the query each time.
 
-    Returns {"path", "layer", "relay" (positions cut), "control" (positions cut instead),
-    "p" (no cut), "p_relay", "p_control"}.
+    Returns {"path", "layer" (the longest hop's), "cuts" ({layer: [relay position]}), "relay"
+    (positions cut), "control" (positions cut instead), "p" (no cut), "p_relay", "p_control"}.
     """
     ids = check_tokens(ids, model.args.vocab_size)
     maps = attention_maps(model, ids[:query + 1])                                # [L, H, T, T]
@@ -105,13 +123,49 @@ def cut_experiment(model, ids, source: int, query: int, target: int, seed: int =
     size, layer = max(hops)                                                      # the longest hop
     if size == 0:
         raise MinimistralError("the relay path never hops: the source is read in place.")
-    relay = [path[layer]]                                                        # the position it leaves
     W = model.args.sliding_window or len(ids)
-    lo, hi = max(0, path[layer + 1] - W + 1), path[layer + 1]                    # the window it hops in
-    others = [p for p in range(lo, hi) if p not in relay and p not in path]
-    control = list(np.random.default_rng(seed).choice(others, size=min(len(relay), len(others)),
-                                                      replace=False)) if others else []
-    return {"path": path, "layer": layer, "relay": relay, "control": [int(c) for c in control],
+    rng = np.random.default_rng(seed)
+    cuts, controls = {}, {}
+    for l in ([layer] if not every_hop else [l for d, l in hops if d > 0]):
+        lo, hi = max(0, path[l + 1] - W + 1), path[l + 1]                        # the window it hops in
+        others = [p for p in range(lo, hi) if p != path[l] and p not in path]
+        cuts[l] = [path[l]]                                                      # the position it leaves
+        controls[l] = [int(c) for c in rng.choice(others, size=1, replace=False)] if others else []
+    return {"path": path, "layer": layer, "cuts": cuts,
+            "relay": [p for l in cuts for p in cuts[l]], "control": [p for l in controls for p in controls[l]],
             "p": probability_at(model, ids, query, target),
-            "p_relay": probability_at(model, ids, query, target, Cut(layer, relay)),
-            "p_control": probability_at(model, ids, query, target, Cut(layer, control))}
+            "p_relay": probability_at(model, ids, query, target, Cuts(cuts)),
+            "p_control": probability_at(model, ids, query, target, Cuts(controls))}
+
+
+def sentence_ends(tokenizer, ids, start: int, stop: int) -> list[int]:
+    """Positions in [start, stop) whose piece ends a sentence or a quoted line: '.', '!', '?', and
+    the same followed by a closing quote ('."')."""
+    ends = []
+    for p in range(max(0, start), min(stop, len(ids))):
+        piece = tokenizer.piece(int(ids[p])).replace("\u2581", "")
+        if piece and piece.rstrip('"').endswith((".", "!", "?")) and set(piece) <= set('.!?"'):
+            ends.append(p)
+    return ends
+
+
+def carrier_cut(model, ids, source: int, query: int, target: int, carriers, seed: int = 0) -> dict:
+    """Cut a set of positions between source and query (``carriers``, e.g. sentence_ends) at every
+    layer, then, as a control, as many other positions drawn from the same span; the target's
+    probability at the query each time. If the name travels on those positions, cutting them
+    removes it, and cutting as many others does not.
+
+    Returns {"carriers", "control" (positions), "p" (no cut), "p_carriers", "p_control"}.
+    """
+    ids = check_tokens(ids, model.args.vocab_size)
+    carriers = sorted({int(p) for p in carriers if source < p < query})
+    if not carriers:
+        raise MinimistralError(f"carrier_cut needs positions strictly between source {source} and query {query}.")
+    others = [p for p in range(source + 1, query) if p not in carriers]
+    control = sorted(int(c) for c in np.random.default_rng(seed).choice(
+        others, size=min(len(carriers), len(others)), replace=False)) if others else []
+    layers = range(model.args.n_layers)
+    return {"carriers": carriers, "control": control,
+            "p": probability_at(model, ids, query, target),
+            "p_carriers": probability_at(model, ids, query, target, Cuts({l: carriers for l in layers})),
+            "p_control": probability_at(model, ids, query, target, Cuts({l: control for l in layers}))}

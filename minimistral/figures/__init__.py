@@ -26,7 +26,7 @@ from pathlib import Path
 from ..errors import MinimistralError
 from ..guards.textio import show
 from . import attention, experiments, memory, paper, training
-from .names import fig_names_by_distance, fig_relay_copy_task
+from .names import fig_names_by_distance, fig_relay, fig_relay_copy_task
 
 DPI = 100
 
@@ -69,6 +69,7 @@ REGISTRY = {
     "attention_head_roles": _on_shipped_model(attention.fig_head_roles),
     "attention_bos_leaves_window": _on_shipped_model(attention.fig_bos_leaves_window, max_tokens=100),
     "names_by_distance": _on_shipped(fig_names_by_distance),
+    "name_relay": _on_shipped(fig_relay),
     "relay_copy_task": fig_relay_copy_task,
     "swa_cost": experiments.fig_swa_cost,
     "reach_measured": experiments.fig_reach_measured,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..analysis.trace import cut_experiment
+from ..analysis.trace import carrier_cut, cut_experiment, sentence_ends
 from ..errors import MinimistralError
 from ..training import corpus
 from ..training.evaluate import name_recall
@@ -75,7 +75,8 @@ def default_retrieval(model, n_stories: int = 30):
 def fig_relay(model, ids=None, source=None, query=None, target=None):
     """The relay of one name from its mention (source) to the query that says it again, layer by
     layer over the tokens (Fig. 1, right), and the causal check: the name's probability with
-    nothing cut, with the relay cut, with as many other positions cut."""
+    nothing cut, with the relay cut, with as many other positions cut; for a model with a
+    tokenizer also with the sentence ends in between cut at every layer, and as many others."""
     if ids is None:
         found = default_retrieval(model)
         if found is None:
@@ -92,8 +93,8 @@ def fig_relay(model, ids=None, source=None, query=None, target=None):
     lo = max(0, source - 2)
     span = np.arange(lo, query + 1)
     fig = Figure(figsize=(16, 5.6), layout="constrained")
-    grid = fig.add_gridspec(1, 5)
-    ax = fig.add_subplot(grid[0, :4])
+    grid = fig.add_gridspec(1, 5 if tok is None else 4)
+    ax = fig.add_subplot(grid[0, :-1])
     for l in range(L + 1):
         ax.scatter(span, np.full(len(span), l), s=6, color="lightgrey")
     for l in range(L):
@@ -114,10 +115,20 @@ def fig_relay(model, ids=None, source=None, query=None, target=None):
     ax.set_title(f"'{name}' said at {source}, needed at {query + 1}: {query - source} tokens back, W = "
                  f"{model.args.sliding_window}; red arrows hop within one window (strongest rollout chain)",
                  fontsize=FONT - 4)
-    bx = fig.add_subplot(grid[0, 4])
+    bx = fig.add_subplot(grid[0, -1])
     values = [r["p"], r["p_relay"], r["p_control"]]
-    bx.bar(range(3), values, color=["tab:blue", "tab:red", "tab:grey"])
-    bx.set_xticks(range(3), ["no cut", "relay cut", f"{len(r['control'])} other\ncut"], fontsize=FONT - 5)
+    labels = ["no cut", f"relay cut\n(layer {r['layer']})", f"{len(r['control'])} other\ncut"]
+    ends = sentence_ends(tok, ids, source + 1, query) if tok is not None else []
+    if ends:
+        c = carrier_cut(model, ids, source, query, target, ends)
+        r["sentence_ends"] = c
+        values += [c["p_carriers"], c["p_control"]]
+        labels += [f"{len(ends)} sentence\nends cut", f"{len(c['control'])}\nothers cut"]
+        ax.scatter(ends, np.full(len(ends), -0.35), marker="^", color="tab:purple", s=30,
+                   label="sentence ends, cut at every layer (right)")
+        ax.legend(fontsize=FONT - 5, loc="upper left")
+    bx.bar(range(len(values)), values, color=["tab:blue", "tab:red", "tab:grey", "tab:purple", "tab:grey"][:len(values)])
+    bx.set_xticks(range(len(values)), labels, fontsize=FONT - 7)
     bx.set_ylabel(f"p('{name}')", fontsize=FONT - 4)
     bx.set_ylim(0, 1)
     for x, v in enumerate(values):

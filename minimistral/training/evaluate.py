@@ -169,10 +169,12 @@ def name_pairs(model: Mistral, max_tokens: int = 60) -> dict:
 
 
 def hop_checks(model: Mistral, n_stories: int = 30, per_story: int = 2, corpus_seed: int = 0) -> dict:
-    """The causal check of analysis/trace.py on names the model retrieves from beyond its window:
-    for mid-band mentions it gets right (top-1 among its cast), cut the relay, then as many
-    other positions, at the layer of the relay's longest hop; the name's probability each time."""
-    from ..analysis.trace import cut_experiment
+    """The causal checks of analysis/trace.py on names the model retrieves from beyond its window:
+    for mid-band mentions it gets right (top-1 among its cast), the name's probability with nothing
+    cut and with three cuts, each beside a control of as many other positions: the relay at the
+    layer of its longest hop (``relay``), the relay at every layer where it hops (``every_hop``),
+    and the sentence ends between the name and the query at every layer (``sentence_ends``)."""
+    from ..analysis.trace import carrier_cut, cut_experiment, sentence_ends
 
     tok, W, k = model.tokenizer, model.args.sliding_window, model.args.n_layers
     rows = []
@@ -187,15 +189,27 @@ def hop_checks(model: Mistral, n_stories: int = 30, per_story: int = 2, corpus_s
                 continue
             if cast[int(np.argmax(logits[m.position - 1][cast]))] != ids[m.position]:
                 continue
-            r = cut_experiment(model, ids, m.position - m.distance, m.position - 1, int(ids[m.position]))
-            rows.append(r)
+            source, query, target = m.position - m.distance, m.position - 1, int(ids[m.position])
+            one = cut_experiment(model, ids, source, query, target)
+            every = cut_experiment(model, ids, source, query, target, every_hop=True)
+            ends = sentence_ends(tok, ids, source + 1, query)
+            row = {"p": one["p"], "relay": (one["p_relay"], one["p_control"]),
+                   "every_hop": (every["p_relay"], every["p_control"])}
+            if ends:
+                c = carrier_cut(model, ids, source, query, target, ends)
+                row["sentence_ends"] = (c["p_carriers"], c["p_control"])
+            rows.append(row)
             done += 1
-    p = np.array([r["p"] for r in rows])
-    return {"retrievals": len(rows), "p": float(p.mean()) if rows else None,
-            "p_relay_cut": float(np.mean([r["p_relay"] for r in rows])) if rows else None,
-            "p_control_cut": float(np.mean([r["p_control"] for r in rows])) if rows else None,
-            "halved_by_relay_cut": float(np.mean([r["p_relay"] < r["p"] / 2 for r in rows])) if rows else None,
-            "halved_by_control_cut": float(np.mean([r["p_control"] < r["p"] / 2 for r in rows])) if rows else None}
+    out = {"retrievals": len(rows), "p": float(np.mean([r["p"] for r in rows])) if rows else None}
+    for cut in ("relay", "every_hop", "sentence_ends"):
+        sel = [r for r in rows if cut in r]
+        out[cut] = None if not sel else {
+            "retrievals": len(sel), "p": float(np.mean([r["p"] for r in sel])),
+            "p_cut": float(np.mean([r[cut][0] for r in sel])),
+            "p_control_cut": float(np.mean([r[cut][1] for r in sel])),
+            "halved_by_cut": float(np.mean([r[cut][0] < r["p"] / 2 for r in sel])),
+            "halved_by_control_cut": float(np.mean([r[cut][1] < r["p"] / 2 for r in sel]))}
+    return out
 
 
 def report(model: Mistral, train_tokens: int = 2_000_000) -> dict:

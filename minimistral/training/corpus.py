@@ -262,7 +262,7 @@ def name_weights(rows: np.ndarray, weight: float, tok=None) -> np.ndarray:
     ``weight`` at the first piece of every name said again in its story within the row, 1 elsewhere.
 
     A name said again is the one prediction that needs a fact from earlier in the story, and one
-    token in 36 of the corpus: weighing it more strengthens the signal for carrying a name through
+    token in 43 of the training rows: weighing it more strengthens the signal for carrying a name through
     the window (TrainConfig.name_weight). First mentions keep weight 1: nothing gives them away.
     """
     out = np.ones(rows.shape, dtype=np.float32)                                 # [B, T]

@@ -326,9 +326,9 @@ def test_the_shipped_instruct_model_if_it_ships():
         pytest.skip("no instruct model ships yet (minimistral finetune --out minimistral/data/story-mistral-instruct)")
     model = minimistral.load_default(instruct=True)
     out = answer_accuracy(model, instruction_set("heldout", 40))
-    # measured (data/story-mistral-instruct/TRAINING.md): 0.275 on these 40 (0.323 on 300; the
+    # measured (data/story-mistral-instruct/TRAINING.md): 0.425 on these 40 (0.477 on 300; the
     # base model with the same prompts: 0.0); refusals under the guardrail 5 of 5
-    assert out["accuracy"] > 0.275 - 0.1
+    assert out["accuracy"] > 0.425 - 0.1
     assert out["by_kind"]["refusal"]["accuracy"] == 1.0
     assert os.path.getsize(minimistral.DEFAULT_INSTRUCT / "adapter.safetensors") < \
         0.5 * os.path.getsize(minimistral.DEFAULT_MODEL / "model.safetensors")

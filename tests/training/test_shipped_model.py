@@ -1,5 +1,6 @@
 """The model that ships in the package: it reads hand-written English better than a unigram,
-copies names from inside its window, generates the same through the rolling buffer as by full
+copies names from inside its window, carries them past it (and the carrying stops when the sentence
+ends in between are cut), generates the same through the rolling buffer as by full
 recomputation, and is the size and shape its documents say.
 
 The numbers are the ones measured in minimistral/data/story-mistral/RESULTS.md; each test keeps
@@ -15,8 +16,8 @@ from minimistral.training.evaluate import name_recall, text_loss
 
 # Measured on the shipped model (RESULTS.md): the hand-written sentences and passages together
 # (3,746 tokens), and top-1 among each story's names in the first 20 held-out stories.
-HANDWRITTEN_CE = 6.446                      # nats/token
-NAMES_20 = {"near": 0.761, "mid": 0.500}    # first mentions: 0.453
+HANDWRITTEN_CE = 6.395                      # nats/token
+NAMES_20 = {"near": 0.958, "mid": 0.894, "far": 0.357}    # first mentions: 0.391
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +54,29 @@ def test_it_copies_names_from_inside_its_window(model, names):
     assert names["near"]["top1"] > names["first"]["top1"] + 0.1      # more than guessing among the cast
 
 
-def test_names_beyond_the_window_stay_at_their_measured_rate(model, names):
-    """RESULTS.md: beyond W the model is at the level of a guess among the cast; this holds the
-    measured rate (a future model must not fall below it) without claiming more."""
-    assert names["mid"]["mentions"] > 50
-    assert names["mid"]["top1"] > NAMES_20["mid"] - 0.1
+def test_it_carries_names_past_its_window_and_not_past_its_reach(model, names):
+    """RESULTS.md: a name said more than W but at most k (W - 1) tokens back is copied nearly as
+    often as one inside the window; beyond the stack's reach it is back to the level of a first
+    mention, as Fig. 1's k (W - 1) says it must be."""
+    assert names["mid"]["mentions"] > 50 and names["far"]["mentions"] > 15
+    assert names["mid"]["top1"] > NAMES_20["mid"] - 0.1                         # measured, with margin
+    assert names["mid"]["top1"] > names["first"]["top1"] + 0.3                  # far above guessing
+    assert names["mid"]["top1"] > names["near"]["top1"] - 0.15
+    assert names["far"]["top1"] < names["first"]["top1"] + 0.15                 # the reach ends
+
+
+def test_cutting_the_sentence_ends_in_between_removes_a_name_carried_past_the_window(model):
+    """The causal check (analysis/trace.py) on the first 6 held-out stories: for the names past W
+    the model gets right, removing the sentence ends between the name and the query at every
+    layer halves the name's probability in most cases (RESULTS.md: 54 % of 59); removing as many
+    other positions of the same span does not (0 %)."""
+    from minimistral.training.evaluate import hop_checks
+
+    h = hop_checks(model, n_stories=6)
+    assert h["retrievals"] >= 8
+    ends = h["sentence_ends"]
+    assert ends["p_cut"] < 0.6 * ends["p"] and ends["p_control_cut"] > 0.85 * ends["p"]
+    assert ends["halved_by_cut"] >= 0.3 and ends["halved_by_control_cut"] <= 0.1
 
 
 def test_greedy_through_the_rolling_buffer_equals_full_recompute(model):

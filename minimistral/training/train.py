@@ -3,7 +3,8 @@
     params  = init_params(args, seed)                        # normal(0, 0.02), norm gains 1
     for step in 1..steps:
         tokens = batches[step]                               # [B, T], T > W: the window matters
-        loss, grads = loss_and_grads(model, tokens, weights)  # backward.py; names said again weigh 10
+        weights = corpus.name_weights(tokens, 10.0)          # names said again count 10 times
+        loss, grads = loss_and_grads(model, tokens, loss_mask=weights)   # backward.py, the model mirrored
         clip_global_norm(grads, 1.0)                         # all gradients scaled together
         adamw.update(params, grads, lr_at(step))             # decoupled weight decay, no decay on gains
     write_hf_checkpoint(out, args, params)                       # config.json + model.safetensors (HF names)
@@ -12,8 +13,10 @@
 
     config.json, model.safetensors, tokenizer.model    the model (HF layout; minimistral.load and
                                                        transformers' MistralForCausalLM both read it)
-    train_log.jsonl                                    one JSON line per step: step, lr, loss,
-                                                       held-out loss (every eval_every), tokens/s, elapsed
+    train_log.jsonl                                    one JSON line per step: step, lr, loss (the
+                                                       batch's mean, weighted by name_weight), held-out
+                                                       loss (the plain mean, every eval_every), tokens/s,
+                                                       elapsed
     train_config.json                                  the TrainConfig used
     checkpoints/step-000500/ ...                       intermediate checkpoints, if checkpoint_every
 

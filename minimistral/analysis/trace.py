@@ -95,7 +95,6 @@ class Cut(Cuts):
 
     def __init__(self, layer: int, positions):
         super().__init__({layer: positions})
-        self.layer, self.positions = int(layer), self.cuts[int(layer)]
 
 
 def probability_at(model, ids: np.ndarray, query: int, target: int, trace=None) -> float:

@@ -61,7 +61,7 @@ def test_cuts_at_several_layers_remove_each_layers_keys_and_leave_the_rest():
     assert (after[1, :, 7:, [5, 6]] == 0).all() and not (after[1, :, 7:, 2] == 0).all()
 
 
-def test_sentence_ends_are_the_pieces_that_close_a_sentence(tmp_path):
+def test_sentence_ends_are_the_pieces_that_close_a_sentence():
     from minimistral.training import corpus
 
     tok = corpus.tokenizer()
